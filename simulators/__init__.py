@@ -1,0 +1,1 @@
+"""Software peers for testing treadctl without hardware."""

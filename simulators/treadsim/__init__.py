@@ -1,0 +1,1 @@
+"""treadsim: an FTMS treadmill simulator on a real Bumble GATT server."""

@@ -1,0 +1,1 @@
+"""Control layer: the one path to the belt (governed treadmill) and the session runner."""

@@ -1,0 +1,127 @@
+"""The contract between the control layer and whatever reaches a treadmill.
+
+The BLE link (``treadctl.ble``) implements :class:`TreadmillPort`; the control layer
+(``GovernedTreadmill``) is the only caller of its commanding methods. Nothing else in treadctl
+may hold a :class:`TreadmillPort` with intent to command it: profiles, MQTT and the CLI produce
+values that pass the governor first.
+
+All values are in exact wire units: speed in 0.01 km/h, incline in 0.1 %.
+Pure module: standard library only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedRange:
+    """Supported Speed Range (FTMS 0x2AD4), 0.01 km/h."""
+
+    minimum: int
+    maximum: int
+    increment: int
+
+
+@dataclass(frozen=True, slots=True)
+class InclineRange:
+    """Supported Inclination Range (FTMS 0x2AD5), 0.1 %."""
+
+    minimum: int
+    maximum: int
+    increment: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the link learned about the treadmill when it connected."""
+
+    address: str
+    name: str | None
+    speed_range: SpeedRange | None
+    """None when the device did not report one (the governor then refuses to command speed)."""
+    incline_range: InclineRange | None
+    """None when the device has no 0x2AD5 or its read failed: incline is not commanded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One merged Treadmill Data record, reduced to what control and MQTT use.
+
+    ``at`` is a monotonic timestamp (seconds, ``time.monotonic()``) of when it was received.
+    Fields the device did not send are None.
+    """
+
+    at: float
+    speed: int | None = None
+    incline: int | None = None
+    distance_m: int | None = None
+    elapsed_s: int | None = None
+    remaining_s: int | None = None
+    energy_kcal: int | None = None
+    heart_rate_bpm: int | None = None
+    steps: int | None = None
+
+
+class EventKind(enum.Enum):
+    """Things a treadmill or the link can report that matter for safety."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    SAFETY_KEY = "safety_key"  # FTMS status 0x03, Stopped by Safety Key
+    CONSOLE_STOP = "console_stop"  # FTMS status 0x02 with parameter 0x01
+    CONSOLE_PAUSE = "console_pause"  # FTMS status 0x02 with parameter 0x02
+    CONSOLE_START = "console_start"  # FTMS status 0x04
+    CONTROL_LOST = "control_lost"  # FTMS status 0xFF
+    RESET = "reset"  # FTMS status 0x01
+    TARGET_SPEED_CHANGED = "target_speed_changed"  # FTMS status 0x05 (value in ``value``)
+    TARGET_INCLINE_CHANGED = "target_incline_changed"  # FTMS status 0x06
+    MPH_SUSPECTED = "mph_suspected"  # reported/requested speed ratio near 1.609
+    TRAINING_STATUS = "training_status"  # FTMS 0x2AD3 (value: status code)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """An event with its monotonic time and an optional integer value in wire units."""
+
+    at: float
+    kind: EventKind
+    value: int | None = None
+    detail: str = ""
+
+
+Observation = Reading | DeviceEvent
+
+
+class TreadmillPort(Protocol):
+    """A connected treadmill, as the governor sees it.
+
+    Commanding methods raise a ``treadctl.errors.TreadctlError`` subclass when the device
+    refuses or does not answer in time (carrying the FTMS result code where there is one).
+    They never retry a speed or a start by themselves.
+    """
+
+    @property
+    def info(self) -> DeviceInfo: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def request_control(self) -> None: ...
+
+    async def set_target_speed(self, speed: int) -> None: ...
+
+    async def set_target_incline(self, incline: int) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def pause(self) -> None: ...
+
+    def observations(self) -> AsyncIterator[Observation]:
+        """Readings and events in arrival order (one consumer; the daemon fans out)."""
+        ...
