@@ -25,7 +25,7 @@ EXIT_USAGE = 2
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 
-COMMAND_MODULES: tuple[str, ...] = ("treadctl.cli.codec",)
+COMMAND_MODULES: tuple[str, ...] = ("treadctl.cli.codec", "treadctl.cli.config_cmd")
 
 Handler = Callable[[argparse.Namespace], int]
 
