@@ -1,0 +1,28 @@
+"""treadctl's configuration: a TOML file, ``TREADCTL_*`` environment variables and systemd
+credentials, validated with pydantic-settings. See docs/configuration.md."""
+
+from treadctl.config.load import ConfigError, ConfigProblem, load_config
+from treadctl.config.model import (
+    DEFAULT_CONFIG_PATH,
+    BleConfig,
+    Config,
+    DeviceConfig,
+    LoggingConfig,
+    MqttConfig,
+    MqttTlsConfig,
+    SafetyConfig,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "BleConfig",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "DeviceConfig",
+    "LoggingConfig",
+    "MqttConfig",
+    "MqttTlsConfig",
+    "SafetyConfig",
+    "load_config",
+]

@@ -1,0 +1,373 @@
+"""The configuration model: what ``/etc/treadctl/config.toml`` may say, with its limits.
+
+Every section forbids unknown keys (a misspelt safety setting must not be silently ignored) and
+rejects NaN and infinities (a NaN passes every ``<=`` check). Speeds here are human km/h floats;
+use :meth:`Config.cap_centi` for the exact integer units the safety code works in.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from treadctl.config import limits
+from treadctl.units import kmh_to_centi
+
+DEFAULT_CONFIG_PATH = Path("/etc/treadctl/config.toml")
+DEFAULT_STATE_DIR = Path("/var/lib/treadctl")
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}\Z")
+_TRANSPORT = re.compile(r"[a-z][a-z0-9-]*(:\S*)?\Z")
+_TOPIC_LEVEL = re.compile(r"[^/+#\x00\s]+\Z")
+
+Backend = Literal["bluez", "bumble"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _at_most(limit: float, why: str) -> AfterValidator:
+    """``value <= limit``, failing with the limit and where it comes from."""
+
+    def check(value: float) -> float:
+        if value > limit:
+            raise ValueError(f"must be ≤ {limit} ({why})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_least(limit: float, why: str) -> AfterValidator:
+    def check(value: float) -> float:
+        if value < limit:
+            raise ValueError(f"must be ≥ {limit} ({why})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            "must be a topic-safe id: 1-48 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _topic_prefix(value: str) -> str:
+    levels = value.split("/")
+    if not value or not all(_TOPIC_LEVEL.match(level) for level in levels):
+        raise ValueError(
+            "must be an MQTT topic prefix without wildcards (+ #), spaces, "
+            "empty levels or a leading/trailing '/'"
+        )
+    return value
+
+
+def _transport(value: str | None) -> str | None:
+    if value is not None and not _TRANSPORT.match(value):
+        raise ValueError(
+            "must be a Bumble transport such as 'tcp-client:127.0.0.1:9000' or 'unix:/run/sim.sock'"
+        )
+    return value
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _mqtt_protocol(value: Any) -> Any:
+    # TOML users write `protocol = 5`; the environment gives strings.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Speed = Annotated[float, Field(gt=0), _at_most(limits.ABSOLUTE_CAP_KMH, "absolute cap")]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class Section(BaseModel):
+    """Base of every configuration section."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True
+    )
+
+
+class DeviceConfig(Section):
+    """One treadmill (``[[devices]]``)."""
+
+    id: Annotated[str, AfterValidator(_slug)]
+    """Used in MQTT topics and logs: ``treadctl/<id>/state``."""
+    address: str | None = None
+    """Bluetooth address (BlueZ: ``AA:BB:CC:DD:EE:FF``); found by ``name`` when absent."""
+    name: str | None = None
+    """Advertised name, used for discovery when no address is given."""
+    has_handrails: bool
+    """Required: a treadmill without handrails gets the 2.0 km/h cap (retro-walking.md)."""
+    user_cap_kmh: Speed | None = None
+    """Lowers ``safety.user_cap_kmh`` for this treadmill; never raises it."""
+    simulator: bool = False
+    """True for the bundled simulator. Time compression (``--speedup``) is refused otherwise."""
+    backend: Backend | None = None
+    """Overrides ``ble.backend`` for this treadmill."""
+    transport: Annotated[str | None, AfterValidator(_transport)] = None
+    """Overrides ``ble.transport`` (each simulator process has its own transport)."""
+
+    @field_validator("address", "name")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("must not be empty (leave it out instead)")
+        return value
+
+    @field_validator("user_cap_kmh")
+    @classmethod
+    def _handrail_cap(cls, value: float | None, info: ValidationInfo) -> float | None:
+        no_handrails = info.data.get("has_handrails") is False
+        if no_handrails and value is not None and value > limits.NO_HANDRAILS_CAP_KMH:
+            raise ValueError(
+                f"must be ≤ {limits.NO_HANDRAILS_CAP_KMH} for a treadmill without handrails "
+                "(no support within reach; set has_handrails = true only if it has them)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _address_or_name(self) -> DeviceConfig:
+        if self.address is None and self.name is None:
+            raise ValueError("give the treadmill's address or its advertised name")
+        return self
+
+
+class BleConfig(Section):
+    """``[ble]``: how treadmills are reached."""
+
+    backend: Backend = "bluez"
+    """``bluez`` (the system's Bluetooth, production) or ``bumble`` (simulator, USB dongles)."""
+    transport: Annotated[str | None, AfterValidator(_transport)] = None
+    """Bumble HCI transport, e.g. ``tcp-client:127.0.0.1:9000``; required with ``bumble``."""
+    adapter: str | None = None
+    """BlueZ adapter (``hci0``); the system default when absent."""
+    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
+    scan_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    control_point_deadline_s: Annotated[float, Field(gt=0, le=10)] = 3.0
+    """How long a control procedure waits for its indication (FTMS §4.16.1; 3 s default)."""
+    idle_release_s: Annotated[float, Field(gt=0)] = 60.0
+    """Release control after this long without a session, so the console is not locked."""
+    reconnect_max_backoff_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+
+class MqttTlsConfig(Section):
+    """``[mqtt.tls]``."""
+
+    enabled: bool = False
+    ca_file: FilePath | None = None
+    """CA bundle for the broker's certificate; the system's CAs when absent."""
+    cert_file: FilePath | None = None
+    key_file: FilePath | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MqttTlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (a client certificate needs both)")
+        files = (self.ca_file, self.cert_file, self.key_file)
+        if not self.enabled and any(f is not None for f in files):
+            raise ValueError("certificate files are set but enabled = false")
+        return self
+
+
+class MqttConfig(Section):
+    """``[mqtt]``: the broker (Home Assistant's, usually)."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    protocol: Annotated[Literal["5", "3.1.1"], BeforeValidator(_mqtt_protocol)] = "5"
+    client_id: str | None = None
+    """Stable MQTT client identifier; ``treadctl-<hostname>`` when absent."""
+    username: str | None = None
+    password: SecretStr | None = None
+    """Better from ``$CREDENTIALS_DIRECTORY/mqtt_password`` or ``TREADCTL_MQTT__PASSWORD``."""
+    keepalive_s: Annotated[int, Field(ge=5, le=600)] = 30
+    tls: MqttTlsConfig = MqttTlsConfig()
+    topic_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "treadctl"
+    discovery: bool = True
+    """Publish Home Assistant MQTT discovery."""
+    discovery_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "homeassistant"
+    telemetry_min_interval_s: Annotated[float, Field(ge=0, le=60)] = 0.0
+    """Rate limit: at most one telemetry message per device per interval (0: every record)."""
+    command_max_age_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """Commands older than this (timestamp field or message expiry) are refused: a stale
+    command no longer reflects what the person wants."""
+    arming_expiry_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    """Remote control stays armed this long after ``arm`` (and is disarmed by safety events)."""
+
+
+class SafetyConfig(Section):
+    """``[safety]``: may only be made more conservative than the defaults (see ``limits``)."""
+
+    user_cap_kmh: Speed = limits.DEFAULT_USER_CAP_KMH
+    """Highest speed for every treadmill; may be raised up to the absolute cap, 4.0 km/h."""
+    no_handrails_cap_kmh: Annotated[
+        float, Field(gt=0), _at_most(limits.NO_HANDRAILS_CAP_KMH, "cap without handrails")
+    ] = limits.NO_HANDRAILS_CAP_KMH
+    acceleration_kmh_per_s: Annotated[
+        float,
+        Field(gt=0),
+        _at_most(limits.ACCELERATION_LIMIT_KMH_PER_S, "acceleration limit, retro-walking.md"),
+    ] = limits.ACCELERATION_LIMIT_KMH_PER_S
+    stale_telemetry_s: Annotated[
+        float,
+        _at_most(limits.STALE_TELEMETRY_S, "stale-telemetry default; shorter is stricter"),
+        _at_least(limits.STALE_TELEMETRY_FLOOR_S, "treadmills send data about once a second"),
+    ] = limits.STALE_TELEMETRY_S
+    max_incline_percent: Annotated[
+        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, "incline cap, retro-walking.md")
+    ] = limits.INCLINE_CAP_PERCENT
+    manual_nudge_kmh_per_min: Annotated[
+        float,
+        Field(gt=0),
+        _at_most(limits.MANUAL_NUDGE_KMH_PER_MIN, "manual nudge limit, retro-walking.md"),
+    ] = limits.MANUAL_NUDGE_KMH_PER_MIN
+    no_increase_first_s: Annotated[
+        float, _at_least(limits.NO_INCREASE_FIRST_S, "no speed-up in a block's first 3 minutes")
+    ] = limits.NO_INCREASE_FIRST_S
+    max_block_min: Annotated[
+        float, Field(gt=0), _at_most(limits.MAX_BLOCK_MIN, "longest retro block in the trials")
+    ] = limits.MAX_BLOCK_MIN
+    no_handrails_max_block_min: Annotated[
+        float,
+        Field(gt=0),
+        _at_most(limits.NO_HANDRAILS_MAX_BLOCK_MIN, "block limit without handrails"),
+    ] = limits.NO_HANDRAILS_MAX_BLOCK_MIN
+
+
+class LoggingConfig(Section):
+    """``[logging]``."""
+
+    level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+    """``auto``: JSON lines when stdout is not a terminal (journald), readable on a terminal."""
+    loggers: dict[str, Annotated[LogLevel, BeforeValidator(_upper)]] = Field(default_factory=dict)
+    """Per-library levels, e.g. ``bumble = "DEBUG"`` (defaults in ``treadctl.log``)."""
+
+
+class Config(BaseSettings):
+    """The whole configuration. Build it with :func:`treadctl.config.load_config`.
+
+    ``Config.model_validate(mapping)`` validates a mapping alone (no file, no environment).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TREADCTL_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        validate_default=True,
+    )
+
+    devices: list[DeviceConfig] = Field(default_factory=list)
+    ble: BleConfig = BleConfig()
+    mqtt: MqttConfig = MqttConfig()
+    safety: SafetyConfig = SafetyConfig()
+    profiles_dir: Path | None = None
+    """Extra profiles (``*.yaml``/``*.toml``) next to the bundled ones."""
+    state_dir: Path = DEFAULT_STATE_DIR
+    """Writable state (session history); systemd's ``StateDirectory=``."""
+    logging: LoggingConfig = LoggingConfig()
+
+    @field_validator("devices")
+    @classmethod
+    def _some_devices(cls, value: list[DeviceConfig]) -> list[DeviceConfig]:
+        if not value:
+            raise ValueError("configure at least one treadmill ([[devices]] with id, address)")
+        return value
+
+    @field_validator("profiles_dir")
+    @classmethod
+    def _profiles_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        """Checks spanning sections; each problem is one ``key: reason`` line."""
+        problems: list[str] = []
+        seen_ids: dict[str, int] = {}
+        seen_addresses: dict[str, int] = {}
+        for index, device in enumerate(self.devices):
+            if device.id in seen_ids:
+                problems.append(
+                    f"devices.{index}.id: duplicate id {device.id!r} "
+                    f"(also devices.{seen_ids[device.id]}.id)"
+                )
+            seen_ids.setdefault(device.id, index)
+            if device.address is not None:
+                key = device.address.upper()
+                if key in seen_addresses:
+                    problems.append(
+                        f"devices.{index}.address: {device.address} is also "
+                        f"devices.{seen_addresses[key]}.address"
+                    )
+                seen_addresses.setdefault(key, index)
+            if device.user_cap_kmh is not None and device.user_cap_kmh > self.safety.user_cap_kmh:
+                problems.append(
+                    f"devices.{index}.user_cap_kmh: {device.user_cap_kmh} is above "
+                    f"safety.user_cap_kmh ({self.safety.user_cap_kmh}); a treadmill's cap may "
+                    "only lower it (raise safety.user_cap_kmh, at most "
+                    f"{limits.ABSOLUTE_CAP_KMH}, to allow more)"
+                )
+            if self.backend_for(device) == "bumble" and self.transport_for(device) is None:
+                problems.append(
+                    f"devices.{index}.transport: the bumble backend needs a transport "
+                    "(set ble.transport or this device's transport)"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def device(self, device_id: str) -> DeviceConfig:
+        """The treadmill with this id (KeyError when none)."""
+        for device in self.devices:
+            if device.id == device_id:
+                return device
+        raise KeyError(device_id)
+
+    def backend_for(self, device: DeviceConfig) -> Backend:
+        return device.backend or self.ble.backend
+
+    def transport_for(self, device: DeviceConfig) -> str | None:
+        return device.transport or self.ble.transport
+
+    def cap_kmh(self, device: DeviceConfig) -> float:
+        """The user cap in force for ``device``: the lowest of its own cap, the safety section's
+        user cap, the no-handrails cap when it has none, and the absolute cap."""
+        caps = [self.safety.user_cap_kmh, limits.ABSOLUTE_CAP_KMH]
+        if device.user_cap_kmh is not None:
+            caps.append(device.user_cap_kmh)
+        if not device.has_handrails:
+            caps.append(self.safety.no_handrails_cap_kmh)
+        return min(caps)
+
+    def cap_centi(self, device: DeviceConfig) -> int:
+        """:meth:`cap_kmh` in 0.01 km/h, rounded down (never raises the cap)."""
+        return kmh_to_centi(self.cap_kmh(device))
