@@ -23,6 +23,7 @@ from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
+    SettingsConfigDict,
     SettingsError,
     TomlConfigSettingsSource,
 )
@@ -103,8 +104,19 @@ class _CredentialsSource(PydanticBaseSettingsSource):
         return values
 
 
-class _TreadctlSettings(Config):
+class _TreadctlSettings(BaseSettings, Config):
     """Config with treadctl's sources; instantiated only inside :func:`load_config`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TREADCTL_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        validate_default=True,
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -217,5 +229,6 @@ def load_config(path: Path | None, *, env: Mapping[str, str] = os.environ) -> Co
         raise ConfigError([_problem_from_settings_error(exc)], path=toml_file) from exc
     finally:
         _request.reset(token)
-    # A plain Config (not the loader subclass), so equality and repr are the model's own.
+    # A plain Config (not the settings subclass, which reads the process environment when
+    # validated again).
     return Config.model_validate(settings.model_dump())

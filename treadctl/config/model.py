@@ -23,7 +23,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from treadctl.config import limits
 from treadctl.units import kmh_to_centi
@@ -267,22 +266,14 @@ class LoggingConfig(Section):
     """Per-library levels, e.g. ``bumble = "DEBUG"`` (defaults in ``treadctl.log``)."""
 
 
-class Config(BaseSettings):
+class Config(Section):
     """The whole configuration. Build it with :func:`treadctl.config.load_config`.
 
-    ``Config.model_validate(mapping)`` validates a mapping alone (no file, no environment).
+    A plain model: ``Config.model_validate(mapping)`` validates a mapping alone (no file, no
+    environment), e.g. for the demo or tests.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TREADCTL_",
-        env_nested_delimiter="__",
-        case_sensitive=False,
-        extra="forbid",
-        frozen=True,
-        allow_inf_nan=False,
-        str_strip_whitespace=True,
-        validate_default=True,
-    )
+    model_config = ConfigDict(validate_default=True)
 
     devices: list[DeviceConfig] = Field(default_factory=list)
     ble: BleConfig = BleConfig()
