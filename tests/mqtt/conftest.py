@@ -1,0 +1,41 @@
+"""Fixtures of the MQTT bridge tests: a real Mosquitto, bridge settings, a watching client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from mqtt_watch import Watcher, watcher
+from support.mosquitto import Mosquitto, mosquitto
+
+from treadctl.mqtt.settings import MqttSettings
+
+__all__ = ["mosquitto", "settings_for", "watch"]
+
+
+@pytest.fixture
+def settings_for() -> Callable[..., MqttSettings]:
+    """Settings pointing at a broker, with fast reconnects and no birth delay for tests."""
+
+    def make(broker: Mosquitto, **overrides: Any) -> MqttSettings:
+        values: dict[str, Any] = {
+            "host": broker.host,
+            "port": broker.port,
+            "client_id": "treadctl-test",
+            "backoff_initial_s": 0.05,
+            "backoff_max_s": 0.2,
+            "birth_delay_max_s": 0.0,
+            "telemetry_interval_s": 0.0,
+        }
+        values.update(overrides)
+        return MqttSettings(**values)
+
+    return make
+
+
+@pytest.fixture
+async def watch(mosquitto: Mosquitto) -> AsyncIterator[Watcher]:
+    """A v5 client subscribed to everything on the test broker."""
+    async with watcher(mosquitto, "#") as w:
+        yield w

@@ -1,0 +1,9 @@
+"""MQTT bridge (Home Assistant first).
+
+Pure modules: :mod:`~treadctl.mqtt.topics`, :mod:`~treadctl.mqtt.requests` (incoming commands,
+replies), :mod:`~treadctl.mqtt.outbound` (state, telemetry, events, profiles),
+:mod:`~treadctl.mqtt.discovery`, :mod:`~treadctl.mqtt.transactions`,
+:mod:`~treadctl.mqtt.backoff`. The aiomqtt adapter is :mod:`treadctl.mqtt.bridge`
+(``MqttBridge``); its settings are :class:`treadctl.mqtt.settings.MqttSettings`.
+This package file imports nothing so that the pure modules stay free of aiomqtt.
+"""
