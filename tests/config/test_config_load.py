@@ -151,6 +151,11 @@ def test_credentials_directory_supplies_the_mqtt_password(
     assert overridden.get_secret_value() == "env-secret"
 
 
+def test_an_empty_credential_means_no_password(load_toml: LoadToml, tmp_path: Path) -> None:
+    (tmp_path / "mqtt_password").write_text("", encoding="utf-8")
+    assert load_toml(DEVICE, {"CREDENTIALS_DIRECTORY": str(tmp_path)}).mqtt.password is None
+
+
 def test_credential_overrides_a_password_in_the_file(load_toml: LoadToml, tmp_path: Path) -> None:
     (tmp_path / "mqtt_password").write_text("from-credential", encoding="utf-8")
     text = DEVICE + '[mqtt]\npassword = "from-file"\n'

@@ -100,7 +100,8 @@ class _CredentialsSource(PydanticBaseSettingsSource):
             if path.is_file():
                 # A trailing newline from `echo secret > file` is not part of the secret.
                 secret = path.read_text(encoding="utf-8").rstrip("\r\n")
-                values.setdefault(section, {})[key] = secret
+                if secret:  # an empty file stands for "no secret" (see systemd/treadctl.service)
+                    values.setdefault(section, {})[key] = secret
         return values
 
 
