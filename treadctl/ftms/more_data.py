@@ -101,7 +101,8 @@ def split_treadmill_data(record: TreadmillData, mtu: int) -> list[bytes]:
                 TreadmillData(
                     more_data=fragment_speed is None,
                     instantaneous_speed=fragment_speed,
-                    wide_pace=record.wide_pace,
+                    wide_pace=record.wide_pace
+                    and ("instantaneous_pace" in fields or "average_pace" in fields),
                     **fields,
                 )
             )

@@ -157,6 +157,13 @@ class TreadmillData:
                         high -= 1  # the top value means "not available": use None
                     check_optional(name, value, low, high)
         check_optional("step_count", self.step_count, 0, U24_MAX)
+        if (self.positive_elevation_gain is None) != (self.negative_elevation_gain is None):
+            raise ValueError(
+                "positive and negative elevation gain are sent together (FTMS v1.0 §4.4.1 "
+                "bit 4) and have no 'not available' value: set both or neither"
+            )
+        if self.wide_pace and self.instantaneous_pace is None and self.average_pace is None:
+            raise ValueError("wide_pace needs a pace field (it only changes the pace width)")
 
     # ----------------------------------------------------------------- convenience
     @property

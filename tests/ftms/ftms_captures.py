@@ -1,0 +1,47 @@
+"""Loads the real-device captures shared by the project (../shared/captures, read-only)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CAPTURES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "captures"
+CS_WP8 = CAPTURES_DIR / "citysports-cs-wp8.jsonl"
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    characteristic: str
+    raw: bytes
+    direction: str
+    expected: dict[str, Any]
+
+
+def load_frames(path: Path = CS_WP8) -> list[Frame]:
+    """The frames of a JSON-lines capture, in file order."""
+    frames = []
+    with path.open(encoding="utf-8") as handle:
+        for index, line in enumerate(handle):
+            record = json.loads(line)
+            frames.append(
+                Frame(
+                    index=index,
+                    characteristic=record["characteristic"],
+                    raw=bytes.fromhex(record["hex"]),
+                    direction=record["direction"],
+                    expected=record.get("expected") or {},
+                )
+            )
+    return frames
+
+
+def cs_wp8_frames() -> list[Frame]:
+    """The CS-WP8 capture, or skip the test when the shared captures are not checked out."""
+    if not CS_WP8.is_file():
+        pytest.skip(f"capture file {CS_WP8} not present (shared captures not checked out)")
+    return load_frames(CS_WP8)
