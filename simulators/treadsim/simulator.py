@@ -1,0 +1,533 @@
+"""The running simulator: model + clock + Bumble device + console/fault API.
+
+``async with Simulator(link=LocalLink(), preset="generic") as sim:`` powers a Bumble device on
+a virtual controller of ``link``, serves the FTMS service, advertises, and runs the machine
+until the block ends. A test puts a client device on the same ``link``; other processes reach
+it through ``expose=["tcp-server:127.0.0.1:0"]`` (one extra virtual controller per spec).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from types import TracebackType
+from typing import Any, Self, TextIO
+
+from bumble import att, hci
+from bumble.device import Connection, Device
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport import open_transport
+from bumble.transport.common import AsyncPipeSink, Transport
+
+from simulators.treadsim import wire
+from simulators.treadsim.clock import Clock, ScaledClock
+from simulators.treadsim.controller import SimController
+from simulators.treadsim.gatt import (
+    CCCD_INDICATE,
+    CCCD_NOTIFY,
+    FtmsService,
+    IndicationFaults,
+    Outbox,
+)
+from simulators.treadsim.hci_server import SERVER_SCHEMES, HciServer
+from simulators.treadsim.model import (
+    OP_NAMES,
+    BeltChanged,
+    Console,
+    Event,
+    Snapshot,
+    TrainingChanged,
+    Treadmill,
+)
+from simulators.treadsim.presets import Preset, load_preset
+from simulators.treadsim.quirks import Quirk
+from simulators.treadsim.trace import Trace
+from treadctl.ftms import ResultCode
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ADDRESS = "F0:F1:F2:F3:F4:F5"
+"""Static random address of the simulated treadmill (top bits 11: static, Core Vol 6 B §1.3)."""
+ADVERTISING_INTERVAL_MS = (20.0, 30.0)
+"""Fast advertising so discovery takes milliseconds (issue 3: 20-100 ms)."""
+ATT_PROCEDURE_ALREADY_IN_PROGRESS = 0xFE
+"""FTMS §4.16.1 / CSS: a control point write while a procedure is pending."""
+ATT_CCCD_IMPROPERLY_CONFIGURED = 0xFD
+"""FTMS §4.16.1 / CSS: a control point write without its indications enabled."""
+ATT_INVALID_ATTRIBUTE_VALUE_LENGTH = 0x0D
+RADIO_SCHEMES = ("usb", "pyusb", "hci-socket", "serial")
+"""HCI specs naming a real controller: the simulator's own device runs on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimState:
+    """What a test or the control socket can see of the simulator."""
+
+    machine: Snapshot
+    connected: bool
+    peer: str | None
+    notifying: bool
+    procedure_pending: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        machine = asdict(self.machine)
+        machine["phase"] = self.machine.phase.value
+        machine["training_status"] = int(self.machine.training_status)
+        return {
+            "machine": machine,
+            "connected": self.connected,
+            "peer": self.peer,
+            "notifying": self.notifying,
+            "procedure_pending": self.procedure_pending,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What a console or fault action did (``done`` False: refused, see ``reason``)."""
+
+    action: str
+    done: bool
+    reason: str = ""
+
+
+class _Session:
+    def __init__(self, connection: Connection, outbox: Outbox) -> None:
+        self.connection = connection
+        self.outbox = outbox
+        self.procedure_pending = False
+        self.task: asyncio.Task[None] | None = None
+
+
+class Simulator:
+    """An FTMS treadmill on Bumble. See the module docstring and docs/simulator.md."""
+
+    def __init__(
+        self,
+        *,
+        link: LocalLink | None = None,
+        preset: Preset | str = "generic",
+        quirks: Sequence[Quirk] = (),
+        without_quirks: Sequence[Quirk] = (),
+        speedup: float = 1.0,
+        clock: Clock | None = None,
+        address: str = DEFAULT_ADDRESS,
+        name: str | None = None,
+        walker: bool = False,
+        trace: TextIO | None = None,
+        expose: Sequence[str] = (),
+        radio: str | None = None,
+    ) -> None:
+        base = load_preset(preset) if isinstance(preset, str) else preset
+        self.preset = base.with_quirks(frozenset(quirks), frozenset(without_quirks))
+        self.clock: Clock = clock or ScaledClock(speedup)
+        self.link = link if link is not None else LocalLink()  # type: ignore[no-untyped-call]
+        self.address = address
+        self.name = name or self.preset.device_name
+        self.trace = Trace(trace, self.clock)
+        self.model = Treadmill(self.preset, now=self.clock.now(), walker=walker)
+        self._expose = list(expose)
+        self._radio = radio
+        self.servers: list[HciServer] = []
+        self.controllers: list[SimController] = []
+        self.faults = IndicationFaults()
+        self._answer_next: ResultCode | None = None
+        self._notifying = True
+        self._sessions: dict[int, _Session] = {}
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._stack = contextlib.AsyncExitStack()
+        self._tasks: asyncio.TaskGroup | None = None
+        self._owned: set[asyncio.Task[None]] = set()
+        self._radio_transport: Transport | None = None
+        self.device: Device | None = None
+        self.gatt = FtmsService(self.preset, self._training_bytes, self._on_control_point)
+
+    # ================================================================ lifecycle
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def _start(self) -> None:
+        if self._radio is not None:
+            self._radio_transport = await open_transport(self._radio)
+            self._stack.push_async_callback(self._radio_transport.close)
+            source, sink = self._radio_transport.source, self._radio_transport.sink
+            host = Host(controller_source=source, controller_sink=sink)
+        else:
+            own = SimController("treadsim", link=self.link)
+            self.controllers.append(own)
+            self._stack.callback(self._detach, own)
+            host = Host(own, AsyncPipeSink(own))
+        device = Device(name=self.name, address=hci.Address(self.address), host=host)
+        self.device = device
+        self.gatt.install(device)
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+        await device.power_on()
+        self._stack.push_async_callback(self._power_off)
+        for spec in self._expose:
+            await self._expose_one(spec)
+        self._tasks = await self._stack.enter_async_context(asyncio.TaskGroup())
+        self._stack.callback(self._cancel_tasks)
+        self._spawn(self._engine())
+        await self._advertise()
+
+    async def _expose_one(self, spec: str) -> None:
+        scheme = spec.partition(":")[0]
+        controller = SimController(f"hci{len(self.controllers)}", link=self.link)
+        self.controllers.append(controller)
+        self._stack.callback(self._detach, controller)
+        if scheme in SERVER_SCHEMES:
+            server = await self._stack.enter_async_context(HciServer(controller, spec))
+            self.servers.append(server)
+            return
+        if scheme in RADIO_SCHEMES:
+            raise ValueError(f"{spec}: a real controller is given with radio=, not expose=")
+        # e.g. vhci: the other side (the kernel) is the host of this virtual controller.
+        transport = await open_transport(spec)
+        self._stack.push_async_callback(transport.close)
+        transport.source.set_packet_sink(controller)
+        controller.host = transport.sink
+
+    def _detach(self, controller: SimController) -> None:
+        controller.on_host_lost()
+        if controller in self.link.controllers:
+            self.link.remove_controller(controller)
+
+    async def _power_off(self) -> None:
+        for session in list(self._sessions.values()):
+            if session.task is not None:
+                session.task.cancel()
+        self._sessions.clear()
+        if self.device is not None:
+            with contextlib.suppress(Exception):
+                await self.device.stop_advertising()
+
+    def _cancel_tasks(self) -> None:
+        for task in list(self._owned):
+            task.cancel()
+
+    async def _advertise(self) -> None:
+        assert self.device is not None
+        adv, scan = wire.advertising_data(self.preset, self.name)
+        await self.device.start_advertising(
+            auto_restart=True,
+            advertising_data=adv,
+            scan_response_data=scan,
+            advertising_interval_min=ADVERTISING_INTERVAL_MS[0],
+            advertising_interval_max=ADVERTISING_INTERVAL_MS[1],
+        )
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        assert self._tasks is not None
+        task = self._tasks.create_task(coro)
+        self._owned.add(task)
+        task.add_done_callback(self._owned.discard)
+        return task
+
+    # ================================================================ engine
+    async def _engine(self) -> None:
+        """Advance the machine at its deadlines and send Treadmill Data at the data interval."""
+        next_data: float | None = None
+        while True:
+            now = self.clock.now()
+            self._dispatch(self.model.advance(now))
+            if self._data_subscribers():
+                if next_data is None or now >= next_data:
+                    self._send_data()
+                    interval = self._data_interval()
+                    next_data = (
+                        now + interval if next_data is None else max(next_data + interval, now)
+                    )
+            else:
+                next_data = None
+            await self._notify_changed()
+            deadlines = [d for d in (self.model.next_deadline(), next_data) if d is not None]
+            self._wake.clear()
+            if not deadlines:
+                await self._wake.wait()
+                continue
+            timeout = self.clock.wall(min(deadlines) - self.clock.now())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    def _data_interval(self) -> float:
+        interval = self.preset.data_interval
+        if Quirk.ZERO_FRAME_SPAM in self.preset.quirks and self.model.belt_speed == 0:
+            return interval / 4
+        return interval
+
+    def _data_subscribers(self) -> list[_Session]:
+        assert self.device is not None
+        return [
+            s
+            for s in self._sessions.values()
+            if FtmsService.cccd(self.device, s.connection, self.gatt.treadmill_data) & CCCD_NOTIFY
+        ]
+
+    def _send_data(self) -> None:
+        if not self._notifying:
+            return
+        snap = self.model.snapshot()
+        for session in self._data_subscribers():
+            mtu = session.connection.att_mtu
+            for frame in wire.treadmill_data_frames(self.preset, snap, mtu):
+                session.outbox.notify(self.gatt.treadmill_data, frame)
+
+    def _dispatch(self, events: Sequence[Event]) -> None:
+        """Machine events to notifications (every session) and trace records."""
+        for event in events:
+            if isinstance(event, BeltChanged):
+                self.trace.record("belt", speed=event.speed, target=event.target)
+                continue
+            if isinstance(event, TrainingChanged):
+                characteristic, value = (
+                    self.gatt.training,
+                    wire.training_status(self.preset, event.status),
+                )
+            else:
+                characteristic = self.gatt.machine_status
+                value = wire.machine_status(self.preset, event)
+            for session in self._sessions.values():
+                session.outbox.notify(characteristic, value)
+
+    async def _notify_changed(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _kick(self) -> None:
+        self._wake.set()
+
+    def _training_bytes(self) -> bytes:
+        return wire.training_status(self.preset, self.model.training)
+
+    # ================================================================ connections
+    def _on_connection(self, connection: Connection) -> None:
+        assert self.device is not None
+        if connection.role != hci.Role.PERIPHERAL:
+            return
+        outbox = Outbox(
+            self.device, connection, self.faults, lambda: self._procedure_done(connection)
+        )
+        session = _Session(connection, outbox)
+        self._sessions[connection.handle] = session
+        session.task = self._spawn(outbox.run())
+        peer = str(connection.peer_address)
+        self.trace.record("connection", event="connected", peer=peer)
+        logger.info("client %s connected", peer)
+
+        def on_disconnection(reason: int) -> None:
+            self._on_disconnection(connection, reason)
+
+        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+        self._kick()
+
+    def _on_disconnection(self, connection: Connection, reason: int) -> None:
+        session = self._sessions.pop(connection.handle, None)
+        if session is not None and session.task is not None:
+            session.task.cancel()
+        self._dispatch(self.model.client_left(self.clock.now(), connection))
+        peer = str(connection.peer_address)
+        self.trace.record("connection", event="disconnected", peer=peer, reason=reason)
+        logger.info("client %s disconnected (0x%02x)", peer, reason)
+        self._kick()
+
+    def _procedure_done(self, connection: Connection) -> None:
+        session = self._sessions.get(connection.handle)
+        if session is not None:
+            session.procedure_pending = False
+
+    # ================================================================ control point
+    async def _on_control_point(self, connection: Connection, value: bytes) -> None:
+        """A write to 0x2AD9 (FTMS v1.0 §4.16). Raises ATT errors for 0xFD / 0xFE / 0x0D."""
+        assert self.device is not None
+        data = bytes(value)
+        session = self._sessions.get(connection.handle)
+        op = data[0] if data else -1
+        record: dict[str, object] = {
+            "hex": data.hex(),
+            "op": op,
+            "op_name": OP_NAMES.get(op, "unknown"),
+        }
+        if session is None:
+            raise att.ATT_Error(att.ATT_UNLIKELY_ERROR_ERROR, self.gatt.control_point.handle)
+        if not FtmsService.cccd(self.device, connection, self.gatt.control_point) & CCCD_INDICATE:
+            self.trace.record("write", **record, att_error=ATT_CCCD_IMPROPERLY_CONFIGURED)
+            raise att.ATT_Error(ATT_CCCD_IMPROPERLY_CONFIGURED, self.gatt.control_point.handle)
+        if session.procedure_pending:
+            self.trace.record("write", **record, att_error=ATT_PROCEDURE_ALREADY_IN_PROGRESS)
+            raise att.ATT_Error(ATT_PROCEDURE_ALREADY_IN_PROGRESS, self.gatt.control_point.handle)
+        request, op, error = wire.parse_request(data)
+        if op == -1:
+            self.trace.record("write", **record, att_error=ATT_INVALID_ATTRIBUTE_VALUE_LENGTH)
+            raise att.ATT_Error(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, self.gatt.control_point.handle)
+        events: Sequence[Event] = ()
+        if self._answer_next is not None:
+            result: ResultCode = self._answer_next
+            self._answer_next = None
+            record["fault"] = "answer_next_with"
+        elif error is not None or request is None:
+            result = error or ResultCode.OP_CODE_NOT_SUPPORTED
+        else:
+            outcome = self.model.control_point(self.clock.now(), connection, request)
+            if outcome.disconnect:
+                self.trace.record("write", **record, disconnected=True, reason=outcome.reason)
+                self._dispatch(outcome.events)
+                await connection.disconnect(
+                    hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
+                )
+                return
+            result, events = outcome.result, outcome.events
+            if outcome.reason:
+                record["reason"] = outcome.reason
+        self.trace.record("write", **record, result=int(result))
+        session.procedure_pending = True
+        self._dispatch(events)
+        done = session.outbox.indicate(
+            self.gatt.control_point, wire.response(self.preset, op, result)
+        )
+        self._kick()
+        if Quirk.INDICATE_BEFORE_WRITE_RESPONSE in self.preset.quirks:
+            await done
+        await self._notify_changed()
+
+    # ================================================================ observation
+    def state(self) -> SimState:
+        """The machine and link as they are now."""
+        session = next(iter(self._sessions.values()), None)
+        return SimState(
+            machine=self.model.snapshot(),
+            connected=session is not None,
+            peer=str(session.connection.peer_address) if session else None,
+            notifying=self._notifying,
+            procedure_pending=bool(session and session.procedure_pending),
+        )
+
+    async def wait_for(self, predicate: Callable[[SimState], bool]) -> SimState:
+        """Wait until ``predicate(state)`` holds (checked at every change; wrap in a timeout)."""
+        async with self._changed:
+            while not predicate(state := self.state()):
+                await self._changed.wait()
+            return state
+
+    # ================================================================ console API
+    async def _console(self, action: Console, speed: int | None = None) -> ActionResult:
+        outcome = self.model.console(self.clock.now(), action, speed)
+        self._dispatch(outcome.events)
+        self.trace.record("console", action=action.value, done=outcome.done, reason=outcome.reason)
+        self._kick()
+        await self._notify_changed()
+        return ActionResult(action.value, outcome.done, outcome.reason)
+
+    async def press_start(self) -> ActionResult:
+        return await self._console(Console.START)
+
+    async def press_pause(self) -> ActionResult:
+        return await self._console(Console.PAUSE)
+
+    async def press_stop(self) -> ActionResult:
+        return await self._console(Console.STOP)
+
+    async def pull_safety_key(self) -> ActionResult:
+        return await self._console(Console.PULL_SAFETY_KEY)
+
+    async def insert_safety_key(self) -> ActionResult:
+        return await self._console(Console.INSERT_SAFETY_KEY)
+
+    async def step_on(self) -> ActionResult:
+        return await self._console(Console.STEP_ON)
+
+    async def step_off(self) -> ActionResult:
+        return await self._console(Console.STEP_OFF)
+
+    async def take_control(self) -> ActionResult:
+        return await self._console(Console.TAKE_CONTROL)
+
+    async def console_set_speed(self, speed: int) -> ActionResult:
+        """Speed buttons on the console (0.01 km/h; clamped to the machine's range)."""
+        return await self._console(Console.SET_SPEED, speed)
+
+    # ================================================================ fault API
+    async def _fault(self, action: str, done: bool = True, **fields: object) -> ActionResult:
+        self.trace.record("fault", action=action, done=done, **fields)
+        self._kick()
+        await self._notify_changed()
+        return ActionResult(action, done, "" if done else "no client connected")
+
+    async def disconnect_now(self) -> ActionResult:
+        """Drop the link to the client (Remote User Terminated)."""
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                await session.connection.disconnect(
+                    hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
+                )
+        return await self._fault("disconnect_now", bool(sessions))
+
+    async def delay_next_indication(self, seconds: float) -> ActionResult:
+        """Send the next control point indication ``seconds`` of wall time late."""
+        self.faults.delay_next = float(seconds)
+        return await self._fault("delay_next_indication", seconds=seconds)
+
+    async def drop_next_indication(self) -> ActionResult:
+        """Never send the next control point indication (the procedure still completes)."""
+        self.faults.drop_next = True
+        return await self._fault("drop_next_indication")
+
+    async def answer_next_with(self, result: int) -> ActionResult:
+        """Answer the next procedure with ``result`` (1-5) and do nothing else."""
+        self._answer_next = ResultCode(result)
+        return await self._fault("answer_next_with", result=int(result))
+
+    async def stop_notifying(self) -> ActionResult:
+        """Stop sending Treadmill Data (stale telemetry) until :meth:`resume_notifying`."""
+        self._notifying = False
+        return await self._fault("stop_notifying")
+
+    async def resume_notifying(self) -> ActionResult:
+        self._notifying = True
+        return await self._fault("resume_notifying")
+
+    ACTIONS = (
+        "press_start",
+        "press_pause",
+        "press_stop",
+        "pull_safety_key",
+        "insert_safety_key",
+        "step_on",
+        "step_off",
+        "take_control",
+        "console_set_speed",
+        "disconnect_now",
+        "delay_next_indication",
+        "drop_next_indication",
+        "answer_next_with",
+        "stop_notifying",
+        "resume_notifying",
+    )
+
+    async def command(self, name: str, **arguments: Any) -> dict[str, Any]:
+        """Run one console/fault action or ``state`` by name (control socket and prompt)."""
+        if name == "state":
+            return self.state().to_dict()
+        if name not in self.ACTIONS:
+            raise ValueError(f"unknown command {name!r}; known: state, {', '.join(self.ACTIONS)}")
+        result: ActionResult = await getattr(self, name)(**arguments)
+        return {"action": result.action, "done": result.done, "reason": result.reason}
