@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def test_minimal_file_gets_the_documented_defaults(load_toml: LoadToml) -> None:
     assert config.logging.format == "auto"
     assert config.cap_centi(config.devices[0]) == 300
     assert type(config) is Config
+
+
+def test_mqtt_client_identifier_is_stable(load_toml: LoadToml) -> None:
+    assert load_toml(DEVICE).mqtt.client_identifier() == f"treadctl-{socket.gethostname()}"
+    named = load_toml(DEVICE + '[mqtt]\nclient_id = "pi-kitchen"\n')
+    assert named.mqtt.client_identifier() == "pi-kitchen"
 
 
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ use :meth:`Config.cap_centi` for the exact integer units the safety code works i
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -215,6 +216,10 @@ class MqttConfig(Section):
     command no longer reflects what the person wants."""
     arming_expiry_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
     """Remote control stays armed this long after ``arm`` (and is disarmed by safety events)."""
+
+    def client_identifier(self) -> str:
+        """``client_id``, or ``treadctl-<hostname>``: stable across restarts, as brokers expect."""
+        return self.client_id or f"treadctl-{socket.gethostname()}"
 
 
 class SafetyConfig(Section):
