@@ -136,6 +136,11 @@ def test_environment_value_that_is_not_json(problems: Problems) -> None:
     assert "JSON" in found["devices"]
 
 
+def test_indexed_device_variables_are_refused_clearly(problems: Problems) -> None:
+    found = problems(DEVICE, {"TREADCTL_DEVICES__0__USER_CAP_KMH": "2.0"})
+    assert "JSON list" in found["devices"]
+
+
 def test_environment_value_with_an_error_names_the_key(problems: Problems) -> None:
     found = problems(DEVICE, {"TREADCTL_MQTT__PORT": "seventy"})
     assert set(found) == {"mqtt.port"}

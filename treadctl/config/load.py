@@ -221,6 +221,18 @@ def load_config(path: Path | None, *, env: Mapping[str, str] = os.environ) -> Co
         toml_file = path
     if toml_file is not None:
         _check_toml(toml_file)
+    indexed = sorted(k for k in env if k.upper().startswith("TREADCTL_DEVICES__"))
+    if indexed:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "devices",
+                    f"{indexed[0]}: single treadmill keys cannot be set from the environment; "
+                    "set TREADCTL_DEVICES to a JSON list of all treadmills",
+                )
+            ],
+            path=toml_file,
+        )
     token = _request.set(_Request(toml_file=toml_file, env=dict(env)))
     try:
         settings = _TreadctlSettings()
