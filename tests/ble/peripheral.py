@@ -52,6 +52,7 @@ class PeripheralConfig:
     incline_range: tuple[int, int, int] | None = (0, 150, 5)
     training_read_fails: bool = False
     permissive_control: bool = False
+    treadmill_data: bool = True
 
 
 @dataclass
@@ -64,6 +65,9 @@ class FtmsPeripheral:
     results: dict[int, int] = field(default_factory=dict)
     """Result code per op code (default success; ops needing control get 0x05 without it)."""
     cp_writes: list[bytes] = field(default_factory=list)
+    speed_at_write: list[int] = field(default_factory=list)
+    """The last speed this peripheral had reported when each control point write arrived."""
+    reported_speed: int = 0
     has_control: bool = False
     written: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -96,7 +100,7 @@ class FtmsPeripheral:
         )
         chars = [
             Characteristic(u16(0x2ACC), read, Characteristic.READABLE, bytes(8)),
-            self.data_char,
+            *([self.data_char] if cfg.treadmill_data else []),
             self.training_char,
             Characteristic(
                 u16(0x2AD4), read, Characteristic.READABLE, struct.pack("<HHH", *cfg.speed_range)
@@ -161,6 +165,7 @@ class FtmsPeripheral:
         await self.device.notify_subscribers(char, value)
 
     async def notify_speed(self, speed: int) -> None:
+        self.reported_speed = speed
         await self.notify(self.data_char, treadmill_data(speed))
 
     async def notify_status(self, raw: bytes) -> None:
@@ -194,6 +199,7 @@ class FtmsPeripheral:
 
     async def _on_cp_write(self, connection: Connection, value: bytes) -> None:
         self.cp_writes.append(bytes(value))
+        self.speed_at_write.append(self.reported_speed)
         self.written.set()
         op = value[0] if value else 0xFF
         result = self._result_for(op)

@@ -1,0 +1,173 @@
+"""Reconnect supervisor: keeps a TreadmillLink up, outside the link, and never commands the belt.
+
+The daemon runs :meth:`ReconnectSupervisor.run` in its TaskGroup, iterates
+:meth:`ReconnectSupervisor.observations` (every link's readings and events, plus
+:class:`LinkStateEvent` changes) and gives :attr:`ReconnectSupervisor.port` to the governor.
+
+After a reconnect nothing is re-applied: no Request Control, no speed, no Start. The belt moves
+again only after a new explicit command through the governor (ftms.md: unexpected motion after a
+reconnect is the most feared failure). Waits between attempts follow a pure backoff function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+from bleak.exc import BleakError
+
+from treadctl.ble.errors import BleError, NotConnected
+from treadctl.ble.link import TreadmillLink
+from treadctl.ble.options import LinkOptions
+from treadctl.ble.rules import backoff_delay
+from treadctl.ble.stream import ObservationStream
+from treadctl.control.port import DeviceInfo, Observation
+
+
+class LinkState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    """Down; ``retry_in_s`` says when the next attempt starts."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStateEvent:
+    """A change of the supervised link's state (monotonic ``at``)."""
+
+    at: float
+    state: LinkState
+    attempt: int = 0
+    """Consecutive failed attempts so far (0 once connected)."""
+    retry_in_s: float | None = None
+    reason: str = ""
+
+
+SupervisorItem = Observation | LinkStateEvent
+
+_EMPTY_INFO = DeviceInfo(address="", name=None, speed_range=None, incline_range=None)
+
+
+class SupervisedPort:
+    """``TreadmillPort`` over whichever link is up; NotConnected while none is."""
+
+    def __init__(self, supervisor: ReconnectSupervisor) -> None:
+        self._supervisor = supervisor
+
+    def _link(self) -> TreadmillLink:
+        link = self._supervisor.link
+        if link is None or not link.connected:
+            raise NotConnected("reconnecting")
+        return link
+
+    @property
+    def info(self) -> DeviceInfo:
+        link = self._supervisor.link
+        return link.info if link is not None else _EMPTY_INFO
+
+    @property
+    def connected(self) -> bool:
+        link = self._supervisor.link
+        return link is not None and link.connected
+
+    async def request_control(self) -> None:
+        await self._link().request_control()
+
+    async def set_target_speed(self, speed: int) -> None:
+        await self._link().set_target_speed(speed)
+
+    async def set_target_incline(self, incline: int) -> None:
+        await self._link().set_target_incline(incline)
+
+    async def start(self) -> None:
+        await self._link().start()
+
+    async def stop(self) -> None:
+        await self._link().stop()
+
+    async def pause(self) -> None:
+        await self._link().pause()
+
+    def observations(self) -> AsyncIterator[Observation]:
+        raise TypeError("iterate ReconnectSupervisor.observations() instead")
+
+
+class ReconnectSupervisor:
+    """Connects, waits for the link to drop, backs off, connects again. Forever, until cancelled."""
+
+    def __init__(
+        self,
+        open_link: Callable[[], TreadmillLink],
+        *,
+        backoff: Callable[[int], float] = backoff_delay,
+        max_queued_readings: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open_link = open_link
+        self._backoff = backoff
+        self._clock = clock
+        self._stream: ObservationStream[SupervisorItem] = ObservationStream(max_queued_readings)
+        self._link: TreadmillLink | None = None
+        self._wake = asyncio.Event()
+        self.attempt = 0
+        self.connections = 0
+        self.port = SupervisedPort(self)
+
+    @classmethod
+    def from_options(cls, options: LinkOptions, **kwargs: object) -> ReconnectSupervisor:
+        return cls(lambda: TreadmillLink(options), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def link(self) -> TreadmillLink | None:
+        return self._link
+
+    def observations(self) -> AsyncIterator[SupervisorItem]:
+        """Readings, device events and link state changes, in order (one consumer)."""
+        return self._stream
+
+    def reconnect_now(self) -> None:
+        """Cut the current backoff wait short (e.g. the user pressed "connect")."""
+        self._wake.set()
+
+    def _state(
+        self, state: LinkState, *, retry_in_s: float | None = None, reason: str = ""
+    ) -> None:
+        self._stream.push(LinkStateEvent(self._clock(), state, self.attempt, retry_in_s, reason))
+
+    async def run(self) -> NoReturn:
+        try:
+            while True:
+                reason = await self._one_connection()
+                self.attempt += 1
+                delay = self._backoff(self.attempt)
+                self._state(LinkState.DISCONNECTED, retry_in_s=delay, reason=reason)
+                self._wake.clear()
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            self._link = None
+            self._stream.close()
+
+    async def _one_connection(self) -> str:
+        self._state(LinkState.CONNECTING)
+        link = self._open_link()
+        try:
+            async with link:
+                self._link = link
+                self.attempt = 0
+                self.connections += 1
+                self._state(LinkState.CONNECTED, reason=link.info.address)
+                async for item in link.observations():
+                    self._stream.push(item)
+                return await link.wait_disconnected()
+        except (BleError, BleakError, TimeoutError, OSError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            self._link = None
