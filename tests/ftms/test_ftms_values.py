@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from treadctl.ftms import (
@@ -159,3 +161,12 @@ def test_service_data() -> None:
 def test_incline_range() -> None:
     value = SupportedInclinationRange.from_bytes(bytes.fromhex("c4ff96000500"))
     assert value == SupportedInclinationRange(-60, 150, 5)  # -6.0 % .. 15.0 % by 0.5 %
+
+
+def test_decoded_records_are_ordinary_frozen_values() -> None:
+    record = TreadmillData.from_bytes(bytes.fromhex("84242c012f000002000000003a00560000"))
+    assert type(record) is TreadmillData
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.instantaneous_speed = 400  # type: ignore[misc]
+    assert hash(record) == hash(dataclasses.replace(record))
+    assert record == dataclasses.replace(record)  # and it passes the range checks
