@@ -72,6 +72,19 @@ class SimController(Controller):
         )
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
+    def on_hci_disconnect_command(self, command: hci.HCI_Disconnect_Command) -> None:
+        """Core v5.3 Vol 4 Part E §7.1.6: an unknown handle is answered with status 0x02
+        (Bumble answers "pending" and never completes, so the host waits forever)."""
+        handle = command.connection_handle
+        if self.find_connection_by_handle(handle) is None and not any(
+            link.handle == handle for link in self.sco_links.values()
+        ):
+            self._send_hci_command_status(
+                hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR, command.op_code
+            )
+            return
+        super().on_hci_disconnect_command(command)
+
     def on_host_lost(self) -> None:
         """The host behind this controller went away (its transport closed)."""
         self.host = None

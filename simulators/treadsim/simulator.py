@@ -179,6 +179,8 @@ class Simulator:
         self.device = device
         self.gatt.install(device)
         device.on(device.EVENT_CONNECTION, self._on_connection)
+        # A client enabling Treadmill Data notifications starts the data stream at once.
+        device.on("characteristic_subscription", lambda *_: self._kick())
         await device.power_on()
         self._stack.push_async_callback(self._power_off)
         for spec in self._expose:

@@ -9,7 +9,7 @@ import pytest
 from bumble import att
 from bumble.core import UUID, AdvertisingData
 
-from tests.support.simulator import central, in_process_simulator
+from tests.support.simulator import central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 
@@ -62,7 +62,7 @@ async def test_control_point_needs_request_control_then_succeeds() -> None:
         assert await ftms.request(bytes.fromhex("07")) == bytes.fromhex("800705")
         assert await ftms.request(bytes.fromhex("00")) == bytes.fromhex("800001")
         assert await ftms.request(bytes.fromhex("07")) == bytes.fromhex("800701")
-        state = await sim.wait_for(lambda s: s.machine.belt_speed > 0)
+        state = await wait_state(sim, lambda s: s.machine.belt_speed > 0)
         assert state.machine.target_speed == 50  # the generic preset starts at its minimum
 
 

@@ -44,7 +44,7 @@ from bumble.snoop import Snooper
 from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink
 
-from simulators.treadsim import SimController, Simulator
+from simulators.treadsim import SimController, SimState, Simulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FTMS_UUID16 = 0x1826
@@ -265,7 +265,8 @@ class Central:
             self._client = None
             if not client.disconnected.is_set():
                 with contextlib.suppress(Exception):
-                    await connection.disconnect()
+                    async with asyncio.timeout(within):
+                        await connection.disconnect()
 
 
 def advertises_ftms(advertisement: Advertisement) -> bool:
@@ -314,6 +315,14 @@ async def in_process_simulator(**kwargs: Any) -> AsyncIterator[Simulator]:
     kwargs.setdefault("link", LocalLink())  # type: ignore[no-untyped-call]
     async with Simulator(**kwargs) as sim:
         yield sim
+
+
+async def wait_state(
+    sim: Simulator, predicate: Callable[[SimState], bool], *, within: float = DEFAULT_TIMEOUT
+) -> SimState:
+    """``sim.wait_for(predicate)`` with a deadline."""
+    async with asyncio.timeout(within):
+        return await sim.wait_for(predicate)
 
 
 # ====================================================================== process tier
