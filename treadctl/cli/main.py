@@ -25,7 +25,11 @@ EXIT_USAGE = 2
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 
-COMMAND_MODULES: tuple[str, ...] = ("treadctl.cli.codec", "treadctl.cli.config_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "treadctl.cli.codec",
+    "treadctl.cli.config_cmd",
+    "treadctl.cli.scan",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
