@@ -91,9 +91,21 @@ def rank(candidate: Candidate) -> int | None:
     return None
 
 
+def make_scanner(
+    scanner_backend: type[BaseBleakScanner] | None, adapter: str | None = None
+) -> BleakScanner:
+    """A BleakScanner on ``scanner_backend`` (None: bleak's platform backend on ``adapter``)."""
+    if scanner_backend is not None:
+        return BleakScanner(backend=scanner_backend)
+    if adapter is not None:
+        return BleakScanner(bluez={"adapter": adapter})
+    return BleakScanner()
+
+
 async def find_treadmill(
     scanner_backend: type[BaseBleakScanner] | None,
     *,
+    adapter: str | None = None,
     address: str | None = None,
     name: str | None = None,
     timeout_s: float = 10.0,
@@ -111,7 +123,7 @@ async def find_treadmill(
         )
         if part
     )
-    scanner = BleakScanner(backend=scanner_backend) if scanner_backend else BleakScanner()
+    scanner = make_scanner(scanner_backend, adapter)
     try:
         async with scanner, asyncio.timeout(timeout_s):
             advertisements = scanner.advertisement_data()
@@ -143,10 +155,13 @@ async def find_treadmill(
 
 
 async def scan(
-    scanner_backend: type[BaseBleakScanner] | None, *, timeout_s: float = 5.0
+    scanner_backend: type[BaseBleakScanner] | None,
+    *,
+    adapter: str | None = None,
+    timeout_s: float = 5.0,
 ) -> list[Candidate]:
     """Everything heard for ``timeout_s``, treadmills first, then by signal strength."""
-    scanner = BleakScanner(backend=scanner_backend) if scanner_backend else BleakScanner()
+    scanner = make_scanner(scanner_backend, adapter)
     seen: dict[str, Candidate] = {}
     async with scanner:
         try:

@@ -313,7 +313,11 @@ class TreadmillLink:
         scanner_cls, client_cls = select(opts.backend, opts.transport)
         if self._device is None:
             candidate: Candidate = await find_treadmill(
-                scanner_cls, address=opts.address, name=opts.name, timeout_s=opts.scan_timeout_s
+                scanner_cls,
+                adapter=opts.adapter,
+                address=opts.address,
+                name=opts.name,
+                timeout_s=opts.scan_timeout_s,
             )
             self._device = candidate.device
         device = self._device
@@ -322,6 +326,8 @@ class TreadmillLink:
             kwargs["backend"] = client_cls
             if opts.bumble_mtu is not None:
                 kwargs["bumble_mtu"] = opts.bumble_mtu
+        elif opts.adapter is not None:
+            kwargs["bluez"] = {"adapter": opts.adapter}
         try:
             async with asyncio.timeout(opts.connect_timeout_s):
                 client = await establish_connection(

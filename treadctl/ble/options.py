@@ -16,6 +16,8 @@ class LinkOptions:
     """``bluez``: bleak's platform backend; ``bumble``: the Bumble host on ``transport``."""
     transport: str | None = None
     """Bumble transport spec (``tcp-client:HOST:PORT``, ``unix:PATH``, ``usb:0``, ...)."""
+    adapter: str | None = None
+    """BlueZ adapter (``hci0``); the system default when None. Ignored by the bumble backend."""
     address: str | None = None
     """Connect to this address only (``AA:BB:CC:DD:EE:FF``)."""
     name: str | None = None
