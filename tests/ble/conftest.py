@@ -16,7 +16,7 @@ _names = itertools.count()
 
 @pytest.fixture
 def link() -> LocalLink:
-    return LocalLink()
+    return LocalLink()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

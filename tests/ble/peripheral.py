@@ -86,13 +86,13 @@ class FtmsPeripheral:
         self.status_char = Characteristic(
             u16(0x2ADA), Characteristic.Properties.NOTIFY, Characteristic.READABLE, b""
         )
-        self.training_char = Characteristic(
+        self.training_char: Characteristic[bytes] = Characteristic(
             u16(0x2AD3),
             read | Characteristic.Properties.NOTIFY,
             Characteristic.READABLE,
             CharacteristicValue(read=self._read_training),
         )
-        self.cp_char = Characteristic(
+        self.cp_char: Characteristic[bytes] = Characteristic(
             u16(0x2AD9),
             Characteristic.Properties.WRITE | Characteristic.Properties.INDICATE,
             Characteristic.WRITEABLE,

@@ -11,10 +11,10 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError, BleakGATTProtocolError
 from bumble import hci
 from bumble.link import LocalLink
-from peripheral import ADDRESS, peripheral
 
+from tests.ble.peripheral import ADDRESS, peripheral
 from treadctl.ble import bumble_host
-from treadctl.ble.backend import select
+from treadctl.ble.backend import bumble_backends, select
 
 FTMS = "00001826-0000-1000-8000-00805f9b34fb"
 CP = "00002ad9-0000-1000-8000-00805f9b34fb"
@@ -29,7 +29,7 @@ async def _first(scanner: BleakScanner) -> tuple[BLEDevice, AdvertisementData]:
 
 
 async def _find(spec: str, **kwargs: object) -> BLEDevice:
-    scanner_cls, _ = select("bumble", spec)
+    scanner_cls, _ = bumble_backends(spec)
     device = await BleakScanner.find_device_by_address(
         ADDRESS,
         timeout=5,
@@ -41,7 +41,7 @@ async def _find(spec: str, **kwargs: object) -> BLEDevice:
 
 
 async def test_scan_reports_name_service_uuid_and_service_data(link: LocalLink, spec: str) -> None:
-    scanner_cls, _ = select("bumble", spec)
+    scanner_cls, _ = bumble_backends(spec)
     async with (
         peripheral(link),
         BleakScanner(backend=scanner_cls, service_uuids=[FTMS]) as scanner,
@@ -56,7 +56,7 @@ async def test_scan_reports_name_service_uuid_and_service_data(link: LocalLink, 
 
 
 async def test_a_service_uuid_filter_excludes_other_advertisers(link: LocalLink, spec: str) -> None:
-    scanner_cls, _ = select("bumble", spec)
+    scanner_cls, _ = bumble_backends(spec)
     config = {"advertise_uuid": False, "service_data": False}
     async with peripheral(link, **config):
         found = await BleakScanner.find_device_by_filter(
@@ -72,7 +72,7 @@ async def test_a_service_uuid_filter_excludes_other_advertisers(link: LocalLink,
 async def test_connect_discovers_services_reads_writes_and_indicates(
     link: LocalLink, spec: str
 ) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     async with peripheral(link) as tread:
         device = await _find(spec)
         async with BleakClient(device, backend=client_cls) as client:
@@ -95,7 +95,7 @@ async def test_connect_discovers_services_reads_writes_and_indicates(
 
 
 async def test_notifications_arrive_in_order(link: LocalLink, spec: str) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     async with peripheral(link) as tread:
         device = await _find(spec)
         async with BleakClient(device, backend=client_cls) as client:
@@ -109,7 +109,7 @@ async def test_notifications_arrive_in_order(link: LocalLink, spec: str) -> None
 
 
 async def test_an_att_error_becomes_bleaks_protocol_error(link: LocalLink, spec: str) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     async with peripheral(link, training_read_fails=True):
         device = await _find(spec)
         async with BleakClient(device, backend=client_cls) as client:
@@ -121,7 +121,7 @@ async def test_an_att_error_becomes_bleaks_protocol_error(link: LocalLink, spec:
 async def test_peer_disconnect_calls_back_and_fails_later_requests(
     link: LocalLink, spec: str
 ) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     gone = asyncio.Event()
     async with peripheral(link) as tread:
         device = await _find(spec)
@@ -141,7 +141,7 @@ async def test_peer_disconnect_calls_back_and_fails_later_requests(
 async def test_disconnect_mid_request_is_an_error_not_a_cancellation(
     link: LocalLink, spec: str
 ) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     async with peripheral(link) as tread:
         tread.mode = "silent"
         device = await _find(spec)
@@ -165,7 +165,7 @@ async def test_disconnect_mid_request_is_an_error_not_a_cancellation(
 
 
 async def test_scanner_and_client_share_one_host(link: LocalLink, spec: str) -> None:
-    scanner_cls, client_cls = select("bumble", spec)
+    scanner_cls, client_cls = bumble_backends(spec)
     async with peripheral(link), bumble_host.hold(spec) as host:
         async with BleakScanner(backend=scanner_cls) as scanner:
             device, _adv = await _first(scanner)
@@ -178,7 +178,7 @@ async def test_scanner_and_client_share_one_host(link: LocalLink, spec: str) -> 
 
 
 async def test_public_address_needs_the_p_suffix(link: LocalLink, spec: str) -> None:
-    _, client_cls = select("bumble", spec)
+    _, client_cls = bumble_backends(spec)
     async with peripheral(link), bumble_host.hold(spec) as host:
         # Never seen by a scan: a plain address is random (Bumble's default), /P is public.
         assert host.resolve("F1:F2:F3:F4:F5:F6").address_type == hci.Address.RANDOM_DEVICE_ADDRESS

@@ -26,14 +26,19 @@ def select(
     if backend == "bumble":
         if not transport:
             raise ValueError("the bumble backend needs ble.transport, e.g. tcp-client:HOST:PORT")
-        # Bumble is imported only when selected: the BlueZ path does not need it.
-        from treadctl.ble.bumble_backend import (  # noqa: PLC0415
-            BleakClientBumble,
-            BleakScannerBumble,
-            bind_transport,
-        )
-
-        return bind_transport(BleakScannerBumble, transport), bind_transport(
-            BleakClientBumble, transport
-        )
+        return bumble_backends(transport)
     raise ValueError(f"unknown BLE backend {backend!r} (expected 'bluez' or 'bumble')")
+
+
+def bumble_backends(transport: str) -> tuple[type[BaseBleakScanner], type[BaseBleakClient]]:
+    """The Bumble scanner and client backends bound to ``transport``."""
+    # Bumble is imported only when selected: the BlueZ path does not need it.
+    from treadctl.ble.bumble_backend import (  # noqa: PLC0415
+        BleakClientBumble,
+        BleakScannerBumble,
+        bind_transport,
+    )
+
+    return bind_transport(BleakScannerBumble, transport), bind_transport(
+        BleakClientBumble, transport
+    )
