@@ -179,6 +179,7 @@ class Simulator:
         self.device = device
         self.gatt.install(device)
         device.on(device.EVENT_CONNECTION, self._on_connection)
+        self._watch_confirmations(device)
         # A client enabling Treadmill Data notifications starts the data stream at once.
         device.on("characteristic_subscription", lambda *_: self._kick())
         await device.power_on()
@@ -351,9 +352,26 @@ class Simulator:
         logger.info("client %s disconnected (0x%02x)", peer, reason)
         self._kick()
 
+    def _watch_confirmations(self, device: Device) -> None:
+        """End the procedure the moment the client's Handle Value Confirmation arrives.
+
+        The outbox task only resumes a loop iteration later; a client's next write, handled
+        in between, must not see the finished procedure as still pending (0xFE).
+        """
+        server = device.gatt_server
+        original = server.on_att_handle_value_confirmation
+
+        def on_confirmation(bearer: Any, confirmation: Any) -> None:
+            original(bearer, confirmation)
+            session = self._sessions.get(getattr(bearer, "handle", -1))
+            if session is not None and session.connection is bearer:
+                session.procedure_pending = False
+
+        server.on_att_handle_value_confirmation = on_confirmation  # type: ignore[method-assign]
+
     def _procedure_done(self, connection: Connection) -> None:
         session = self._sessions.get(connection.handle)
-        if session is not None:
+        if session is not None and session.connection is connection:
             session.procedure_pending = False
 
     # ================================================================ control point
