@@ -1,0 +1,715 @@
+"""The governor: a sans-IO state machine deciding every command that may reach the belt.
+
+It holds no I/O. Callers (``treadctl.control.governed.GovernedTreadmill``) feed it explicit
+requests, observations (FTMS Treadmill Data §4.4 and Fitness Machine Status §4.17 as reduced by
+``treadctl.control.port``) and the time, then ask :meth:`Governor.next_action` what to send; it
+answers with a :class:`Command` (one at a time, FTMS §4.16.3 allows one procedure at a time) or a
+:class:`Wait`. The sender reports back with :meth:`Governor.completed`.
+
+Guarantees (each one is property-tested in tests/control and tests/safety):
+
+- no speed setpoint above the effective cap (absolute 4.0, user, handrail-free, profile, device);
+- consecutive speed setpoints differ by at most ``acceleration * elapsed`` (ramp), on the device
+  grid, rounded down, never below the device minimum;
+- speed and incline are never raised within the same minute;
+- Start (FTMS op 0x07) only after an explicit :meth:`start` and only while the belt is known to be
+  at 0 with fresh telemetry; never twice for one :meth:`start`;
+- after a safety event the governor is *latched*: nothing but Request Control / Stop / Pause goes
+  out until the next explicit :meth:`start`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from treadctl.control.port import (
+    DeviceEvent,
+    DeviceInfo,
+    EventKind,
+    Observation,
+    Reading,
+    SpeedRange,
+)
+from treadctl.safety import limits as L
+from treadctl.safety.device import check_range, fit_down, ramp_step
+from treadctl.safety.errors import (
+    BelowDeviceMinimumError,
+    BeltStateError,
+    LatchedError,
+    LimitExceededError,
+    NotSupportedError,
+)
+
+
+class Phase(enum.Enum):
+    """What the governor is doing with the belt."""
+
+    STOPPED = "stopped"
+    STARTING = "starting"  # Request Control -> start speed -> Start -> wait for motion
+    RUNNING = "running"  # belt moving under our ramp
+    STOPPING = "stopping"  # Stop/Pause sent or done by the device; waiting for speed 0
+
+
+class LatchReason(enum.Enum):
+    """Why the governor latched. Nothing but Stop goes out until a new explicit start."""
+
+    SAFETY_KEY = "safety_key"
+    CONSOLE_STOP = "console_stop"
+    CONSOLE_PAUSE = "console_pause"
+    CONTROL_LOST = "control_lost"
+    DISCONNECTED = "disconnected"
+    RESET = "reset"
+    STALE_TELEMETRY = "stale_telemetry"
+    OVERSPEED = "overspeed"
+    MPH_SUSPECTED = "mph_suspected"
+    EMERGENCY_STOP = "emergency_stop"
+    COMMAND_FAILED = "command_failed"
+    START_TIMEOUT = "start_timeout"
+    BELT_MOVING_AT_START = "belt_moving_at_start"
+    BLOCK_TIME_LIMIT = "block_time_limit"
+
+
+# The device already stopped or paused the belt for these: no Stop of ours is needed.
+_DEVICE_STOPPED = {LatchReason.SAFETY_KEY, LatchReason.CONSOLE_STOP, LatchReason.CONSOLE_PAUSE}
+
+_EVENT_LATCH = {
+    EventKind.SAFETY_KEY: LatchReason.SAFETY_KEY,
+    EventKind.CONSOLE_STOP: LatchReason.CONSOLE_STOP,
+    EventKind.CONSOLE_PAUSE: LatchReason.CONSOLE_PAUSE,
+    EventKind.CONTROL_LOST: LatchReason.CONTROL_LOST,
+    EventKind.DISCONNECTED: LatchReason.DISCONNECTED,
+    EventKind.RESET: LatchReason.RESET,
+    EventKind.MPH_SUSPECTED: LatchReason.MPH_SUSPECTED,
+}
+
+
+class CommandKind(enum.Enum):
+    """The TreadmillPort methods the governor may ask for (FTMS §4.16.1 op codes)."""
+
+    REQUEST_CONTROL = "request_control"  # 0x00
+    SET_SPEED = "set_speed"  # 0x02
+    SET_INCLINE = "set_incline"  # 0x03
+    START = "start"  # 0x07
+    STOP = "stop"  # 0x08 0x01
+    PAUSE = "pause"  # 0x08 0x02
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command to send, with the reason it was decided."""
+
+    kind: CommandKind
+    value: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Nothing to send now; ask again at ``until`` (monotonic s) or when something changes."""
+
+    until: float | None
+
+
+Action = Command | Wait
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the governor decided on its own, for logs, MQTT and the session runner."""
+
+    at: float
+    what: str
+    latch: LatchReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GovernorState:
+    """A snapshot of the governor's state (values only)."""
+
+    phase: Phase
+    latch: LatchReason | None
+    connected: bool
+    control: bool
+    speed_cap: int
+    incline_cap: int
+    target_speed: int | None
+    commanded_speed: int | None
+    belt_speed: int | None
+    target_incline: int | None
+    commanded_incline: int | None
+    belt_incline: int | None
+    last_reading_at: float | None
+    running_since: float | None
+
+
+@dataclass(slots=True)
+class _StopPlan:
+    kind: CommandKind
+    reason: str
+    attempts: int = 0
+    not_before: float = float("-inf")
+
+
+@dataclass(slots=True)
+class _StartPlan:
+    start_speed: int
+    speed_sent: bool = False
+    start_sent_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Axis:
+    """Ramp bookkeeping for one quantity (speed or incline)."""
+
+    target: int | None = None
+    commanded: int | None = None
+    last_write_at: float | None = None
+    last_raise_at: float = float("-inf")
+
+
+@dataclass(slots=True)
+class _InFlight:
+    command: Command
+    issued_at: float
+
+
+@dataclass(slots=True)
+class Governor:
+    """The sans-IO governor. One instance per treadmill connection lifetime (or longer)."""
+
+    info: DeviceInfo
+    limits: L.Limits = field(default_factory=L.Limits)
+    connected: bool = True
+    phase: Phase = Phase.STOPPED
+    latch: LatchReason | None = None
+    control: bool = False
+    profile_cap: int | None = None
+    belt_speed: int | None = None
+    belt_incline: int | None = None
+    last_reading_at: float | None = None
+    running_since: float | None = None
+    _speed: _Axis = field(default_factory=_Axis)
+    _incline: _Axis = field(default_factory=_Axis)
+    _stop: _StopPlan | None = None
+    _start: _StartPlan | None = None
+    _in_flight: _InFlight | None = None
+    _notices: list[Notice] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.set_device(self.info)
+
+    # ----------------------------------------------------------------- configuration
+
+    def set_device(self, info: DeviceInfo) -> None:
+        """Adopt what the link learned on (re)connecting. Bad ranges raise DeviceRangeError."""
+        if info.speed_range is not None:
+            check_range(info.speed_range, "speed")
+        if info.incline_range is not None:
+            check_range(info.incline_range, "incline")
+        self.info = info
+
+    def set_profile_cap(self, cap: int | None, now: float) -> None:
+        """Set (or clear) the running profile's cap. It can only lower the effective cap; a
+        target above the new cap is lowered at once (the next action writes it)."""
+        if cap is not None and cap <= 0:
+            raise ValueError(f"profile cap must be positive, got {cap}")
+        self.profile_cap = cap
+        self._note(now, f"profile cap now {cap}; effective speed cap {self.speed_cap}")
+        self._apply_cap(now)
+
+    def _apply_cap(self, now: float) -> None:
+        """Lower the target under a lowered cap; stop if the cap is below the device minimum
+        (a speed is never rounded up to the device's minimum)."""
+        if self.info.speed_range is None or self.phase not in (Phase.STARTING, Phase.RUNNING):
+            return
+        grid_cap = self._grid_cap()
+        if grid_cap is None:
+            self.stop(now, reason="cap below the device minimum speed")
+            self._note(now, "cap below the device minimum: stopping the belt")
+        elif self._speed.target is not None:
+            self._speed.target = min(self._speed.target, grid_cap)
+
+    @property
+    def speed_cap(self) -> int:
+        """Effective speed cap (0.01 km/h) before device rounding."""
+        cap = self.limits.speed_cap
+        if self.profile_cap is not None:
+            cap = min(cap, self.profile_cap)
+        return cap
+
+    @property
+    def incline_cap(self) -> int:
+        return self.limits.incline_cap
+
+    @property
+    def overspeed_threshold(self) -> int:
+        """Reported speeds above this stop the belt: the cap plus one device increment."""
+        rng = self.info.speed_range
+        return self.speed_cap + (rng.increment if rng is not None else 10)
+
+    def state(self) -> GovernorState:
+        return GovernorState(
+            phase=self.phase,
+            latch=self.latch,
+            connected=self.connected,
+            control=self.control,
+            speed_cap=self.speed_cap,
+            incline_cap=self.incline_cap,
+            target_speed=self._speed.target,
+            commanded_speed=self._speed.commanded,
+            belt_speed=self.belt_speed,
+            target_incline=self._incline.target,
+            commanded_incline=self._incline.commanded,
+            belt_incline=self.belt_incline,
+            last_reading_at=self.last_reading_at,
+            running_since=self.running_since,
+        )
+
+    def drain_notices(self) -> list[Notice]:
+        notices, self._notices = self._notices, []
+        return notices
+
+    # ----------------------------------------------------------------- explicit requests
+
+    def check_speed(self, speed: int) -> int:
+        """The device setpoint for a requested speed, or a typed refusal (never a clamp)."""
+        rng = self._speed_range()
+        for limit, name in self._speed_caps():
+            if speed > limit:
+                raise LimitExceededError("speed", speed, limit, name)
+        fitted = fit_down(speed, rng)
+        if fitted is None:
+            raise BelowDeviceMinimumError("speed", speed, rng.minimum)
+        return fitted
+
+    def check_incline(self, incline: int) -> int:
+        rng = self.info.incline_range
+        if rng is None:
+            raise NotSupportedError("incline")
+        if incline > self.incline_cap:
+            raise LimitExceededError("incline", incline, self.incline_cap, "incline")
+        if incline > rng.maximum:
+            raise LimitExceededError("incline", incline, rng.maximum, "device maximum")
+        if incline < 0:
+            # retro-walking.md gives 0-10 %; declines are not part of any dose it cites.
+            raise BelowDeviceMinimumError("incline", incline, 0)
+        fitted = fit_down(incline, rng)
+        if fitted is None:
+            raise BelowDeviceMinimumError("incline", incline, rng.minimum)
+        return fitted
+
+    def start(self, speed: int, now: float, *, incline: int | None = None) -> None:
+        """An explicit start (or resume) by a person: the only way to clear a latch and the
+        only way a Start command is ever sent. Raises a SafetyRefusal and changes nothing if
+        the request or the belt's state does not allow it."""
+        target = self.check_speed(speed)
+        incline_target = self.check_incline(incline) if incline is not None else None
+        if not self.connected:
+            raise BeltStateError("start", "disconnected")
+        if self.phase in (Phase.STARTING, Phase.RUNNING):
+            raise BeltStateError("start", self.phase.value)
+        if self._in_flight is not None and self._in_flight.command.kind in (
+            CommandKind.STOP,
+            CommandKind.PAUSE,
+        ):
+            raise BeltStateError("start", "stopping", "a stop is being sent")
+        self._require_still_belt(now, "start")
+        rng = self._speed_range()
+        start_speed = fit_down(max(min(L.START_SPEED, target), rng.minimum), rng)
+        assert start_speed is not None  # minimum <= start speed <= target, both on the grid
+        if self.latch is not None:
+            self._note(now, f"latch {self.latch.value} cleared by an explicit start")
+        self.latch = None
+        self._stop = None
+        self.phase = Phase.STARTING
+        self._start = _StartPlan(start_speed=start_speed)
+        self._speed = _Axis(target=target)
+        self._incline = _Axis(
+            target=incline_target, commanded=self.belt_incline, last_raise_at=float("-inf")
+        )
+        self.running_since = None
+
+    def set_speed(self, speed: int, now: float) -> int:
+        """A new target for the ramp (from a person or a profile). Returns the device setpoint
+        the ramp will reach; refuses over-cap or below-minimum requests with typed errors."""
+        target = self.check_speed(speed)
+        self._require_active("set speed")
+        self._speed.target = target
+        return target
+
+    def set_incline(self, incline: int, now: float) -> int:
+        target = self.check_incline(incline)
+        self._require_active("set incline")
+        self._incline.target = target
+        return target
+
+    def stop(self, now: float, *, pause: bool = False, reason: str = "stop requested") -> None:
+        """Stop (or pause) the belt. Always accepted; a person's stop is not a safety latch."""
+        self._plan_stop(CommandKind.PAUSE if pause else CommandKind.STOP, reason)
+        self._start = None
+        self._speed.target = None
+        self._incline.target = None
+        if self.phase != Phase.STOPPED:
+            self.phase = Phase.STOPPING
+
+    def emergency_stop(self, now: float) -> None:
+        """Stop now, ahead of anything queued, and latch. A Stop is sent even if the belt
+        looks still: a person asked for it."""
+        self._latch(LatchReason.EMERGENCY_STOP, now, "emergency stop requested")
+        self._stop = _StopPlan(kind=CommandKind.STOP, reason="emergency stop")
+        if self.phase == Phase.STOPPED:
+            self.phase = Phase.STOPPING
+
+    # ----------------------------------------------------------------- observations
+
+    def observe(self, obs: Observation) -> None:
+        """Feed one reading or event (in arrival order)."""
+        if isinstance(obs, Reading):
+            self._observe_reading(obs)
+        else:
+            self._observe_event(obs)
+
+    def _observe_reading(self, r: Reading) -> None:
+        self.last_reading_at = r.at
+        if r.incline is not None:
+            self.belt_incline = r.incline
+        if r.speed is None:
+            return
+        self.belt_speed = r.speed
+        if r.speed > self.overspeed_threshold and self.latch is not LatchReason.OVERSPEED:
+            self._latch(
+                LatchReason.OVERSPEED,
+                r.at,
+                f"belt reports {r.speed} > cap {self.speed_cap} + one increment",
+            )
+            return
+        if self.phase == Phase.STARTING and self._start is not None:
+            if self._start.start_sent_at is not None and r.speed > 0:
+                self.phase = Phase.RUNNING
+                self.running_since = r.at
+                self._start = None
+                # Ramp and the speed/incline minute count from the moment the belt moves.
+                self._speed.last_write_at = r.at
+                self._speed.last_raise_at = r.at
+                self._note(r.at, f"belt moving at {r.speed}")
+        elif self.phase == Phase.STOPPING and r.speed == 0 and self._stop is None:
+            self.phase = Phase.STOPPED
+            self.running_since = None
+
+    def _observe_event(self, e: DeviceEvent) -> None:
+        if e.kind == EventKind.CONNECTED:
+            self.connected = True
+            self.control = False
+            self._note(e.at, "connected")
+            return
+        if e.kind in (EventKind.DISCONNECTED, EventKind.CONTROL_LOST, EventKind.RESET):
+            self.control = False
+        if e.kind == EventKind.DISCONNECTED:
+            self.connected = False
+        if e.kind == EventKind.TARGET_SPEED_CHANGED and e.value is not None:
+            if e.value > self.speed_cap and self.latch is not LatchReason.OVERSPEED:
+                self._latch(LatchReason.OVERSPEED, e.at, f"device target {e.value} above cap")
+            return
+        reason = _EVENT_LATCH.get(e.kind)
+        if reason is not None:
+            self._latch(reason, e.at, f"device event {e.kind.value}")
+        if e.kind == EventKind.DISCONNECTED:
+            self.belt_speed = None  # unknown until a reading on the next connection
+
+    # ----------------------------------------------------------------- deciding
+
+    def next_action(self, now: float) -> Action:
+        """The next command to send, or how long to wait. A returned Command is in flight until
+        :meth:`completed` is called for it."""
+        if self._in_flight is not None:
+            return Wait(None)
+        self._check_time(now)
+        if self._stop is not None:
+            return self._stop_action(now)
+        if self.latch is not None or not self.connected:
+            return Wait(None)
+        if self.phase == Phase.STARTING:
+            return self._start_action(now)
+        if self.phase == Phase.RUNNING:
+            return self._ramp_action(now)
+        return Wait(None)
+
+    def completed(self, command: Command, now: float, error: str | None = None) -> None:
+        """Report the outcome of the in-flight command (``error`` is None on success)."""
+        flight = self._in_flight
+        if flight is None or flight.command != command:
+            raise BeltStateError("complete a command", "no such command in flight", str(command))
+        self._in_flight = None
+        kind = command.kind
+        if kind in (CommandKind.SET_SPEED, CommandKind.SET_INCLINE):
+            axis = self._speed if kind == CommandKind.SET_SPEED else self._incline
+            assert command.value is not None
+            # Count the write from when it was issued even if it failed: it may have applied.
+            if axis.commanded is None or command.value > axis.commanded:
+                axis.last_raise_at = flight.issued_at
+            axis.last_write_at = flight.issued_at
+            if error is None or axis.commanded is None or command.value > axis.commanded:
+                axis.commanded = command.value
+        if error is None:
+            self._succeeded(command, flight.issued_at, now)
+            return
+        self._note(now, f"{kind.value} failed: {error}")
+        if self._stop is not None and kind in (
+            CommandKind.STOP,
+            CommandKind.PAUSE,
+            CommandKind.REQUEST_CONTROL,
+        ):
+            self._stop.attempts += 1
+            if self._stop.attempts >= L.STOP_ATTEMPTS:
+                self._note(now, f"gave up on {self._stop.kind.value} after {L.STOP_ATTEMPTS} tries")
+                self._stop = None
+            else:
+                self._stop.not_before = now + L.STOP_RETRY_INTERVAL_S
+            return
+        if self.latch is None:
+            self._latch(LatchReason.COMMAND_FAILED, now, f"{kind.value} failed: {error}")
+
+    # ----------------------------------------------------------------- internals
+
+    def _succeeded(self, command: Command, issued_at: float, now: float) -> None:
+        kind = command.kind
+        if kind == CommandKind.REQUEST_CONTROL:
+            self.control = True
+        elif kind == CommandKind.SET_SPEED and self._start is not None:
+            self._start.speed_sent = True
+        elif kind == CommandKind.START and self._start is not None:
+            self._start.start_sent_at = issued_at
+        elif kind in (CommandKind.STOP, CommandKind.PAUSE):
+            self._stop = None
+            self.phase = Phase.STOPPED if self.belt_speed == 0 else Phase.STOPPING
+            if self.phase == Phase.STOPPED:
+                self.running_since = None
+
+    def _check_time(self, now: float) -> None:
+        if self.latch is not None:
+            return
+        moving = self.phase == Phase.RUNNING or (
+            self.phase == Phase.STARTING
+            and self._start is not None
+            and self._start.start_sent_at is not None
+        )
+        if not moving or not self.connected:
+            return
+        if self._stale(now):
+            self._latch(LatchReason.STALE_TELEMETRY, now, "no treadmill data in time")
+            return
+        start = self._start
+        if (
+            self.phase == Phase.STARTING
+            and start is not None
+            and start.start_sent_at is not None
+            and now - start.start_sent_at >= L.START_MOTION_TIMEOUT_S
+        ):
+            self._latch(LatchReason.START_TIMEOUT, now, "belt did not move after Start")
+            return
+        block = self.limits.block_max_s
+        if (
+            block is not None
+            and self.phase == Phase.RUNNING
+            and self.running_since is not None
+            and now - self.running_since >= block
+        ):
+            self._latch(LatchReason.BLOCK_TIME_LIMIT, now, f"handrail-free block of {block} s over")
+
+    def _deadlines(self) -> list[float]:
+        out: list[float] = []
+        if self.latch is not None or not self.connected:
+            return out
+        moving = self.phase == Phase.RUNNING or (
+            self._start is not None and self._start.start_sent_at is not None
+        )
+        if moving and self.last_reading_at is not None:
+            out.append(self.last_reading_at + self.limits.stale_telemetry_s + 1e-3)
+        if self._start is not None and self._start.start_sent_at is not None:
+            out.append(self._start.start_sent_at + L.START_MOTION_TIMEOUT_S)
+        block = self.limits.block_max_s
+        if block is not None and self.running_since is not None and self.phase == Phase.RUNNING:
+            out.append(self.running_since + block)
+        return out
+
+    def _wait(self, *until: float | None) -> Wait:
+        times = [t for t in until if t is not None] + self._deadlines()
+        return Wait(min(times) if times else None)
+
+    def _issue(self, command: Command, now: float) -> Command:
+        self._in_flight = _InFlight(command, now)
+        return command
+
+    def _stop_action(self, now: float) -> Action:
+        plan = self._stop
+        assert plan is not None
+        if not self.connected:
+            return Wait(None)
+        if now < plan.not_before:
+            return Wait(plan.not_before)
+        if not self.control:
+            return self._issue(Command(CommandKind.REQUEST_CONTROL, None, plan.reason), now)
+        return self._issue(Command(plan.kind, None, plan.reason), now)
+
+    def _start_action(self, now: float) -> Action:
+        plan = self._start
+        assert plan is not None
+        if not self.control:
+            return self._issue(Command(CommandKind.REQUEST_CONTROL, None, "start"), now)
+        if not plan.speed_sent:
+            return self._issue(
+                Command(CommandKind.SET_SPEED, plan.start_speed, "start speed before Start"), now
+            )
+        if plan.start_sent_at is None:
+            problem = self._still_belt_problem(now)
+            if problem is not None:
+                reason = (
+                    LatchReason.STALE_TELEMETRY
+                    if "telemetry" in problem
+                    else LatchReason.BELT_MOVING_AT_START
+                )
+                self._latch(reason, now, f"Start not sent: {problem}")
+                return self._stop_action(now) if self._stop is not None else Wait(None)
+            return self._issue(Command(CommandKind.START, None, "explicit start"), now)
+        return self._wait()
+
+    def _ramp_action(self, now: float) -> Action:
+        rng = self._speed_range()
+        grid_cap = self._grid_cap()
+        speed = self._speed
+        assert speed.commanded is not None
+        if grid_cap is None:  # unreachable: _apply_cap stops the belt first
+            self.stop(now, reason="cap below the device minimum speed")
+            return self._stop_action(now)
+        rate = self.limits.acceleration_centi_per_s
+        # A cap lowered under the running belt applies at once: slowing is the safe direction.
+        if speed.commanded > grid_cap:
+            return self._issue(Command(CommandKind.SET_SPEED, grid_cap, "cap lowered"), now)
+        waits: list[float] = []
+        target = speed.target
+        if target is not None and target != speed.commanded:
+            target = min(target, grid_cap)
+            step = ramp_step(rng.increment, rate, L.MIN_WRITE_INTERVAL_S)
+            if target > speed.commanded:
+                nxt = min(target, speed.commanded + step)
+                due_separation = self._incline.last_raise_at + L.SPEED_INCLINE_SEPARATION_S
+            else:
+                nxt = max(target, speed.commanded - step)
+                due_separation = float("-inf")
+            last = speed.last_write_at if speed.last_write_at is not None else float("-inf")
+            due = max(
+                last + abs(nxt - speed.commanded) / rate,
+                last + L.MIN_WRITE_INTERVAL_S,
+                due_separation,
+            )
+            if now >= due:
+                why = "ramp up" if nxt > speed.commanded else "ramp down"
+                return self._issue(Command(CommandKind.SET_SPEED, nxt, why), now)
+            waits.append(due)
+        incline_action = self._incline_action(now, waits)
+        if incline_action is not None:
+            return incline_action
+        return self._wait(*waits)
+
+    def _incline_action(self, now: float, waits: list[float]) -> Command | None:
+        axis = self._incline
+        irng = self.info.incline_range
+        if axis.target is None or irng is None:
+            return None
+        current = axis.commanded if axis.commanded is not None else irng.minimum
+        if current > self.incline_cap:
+            capped = fit_down(self.incline_cap, irng)
+            if capped is not None:
+                return self._issue(Command(CommandKind.SET_INCLINE, capped, "incline cap"), now)
+        if axis.target == current and axis.commanded is not None:
+            return None
+        per_s = self.limits.incline_ramp_deci_per_min / 60
+        step = ramp_step(irng.increment, per_s, L.MIN_WRITE_INTERVAL_S)
+        if axis.target > current:
+            nxt = min(axis.target, current + step)
+            separation = self._speed.last_raise_at + L.SPEED_INCLINE_SEPARATION_S
+            # A pending speed rise goes first; the incline waits for it to finish.
+            sp = self._speed
+            if sp.target is not None and sp.commanded is not None and sp.target > sp.commanded:
+                return None
+        else:
+            nxt = max(axis.target, current - step)
+            separation = float("-inf")
+        if axis.commanded is None:
+            due = separation  # first write: from the (assumed) minimum
+        else:
+            last = axis.last_write_at if axis.last_write_at is not None else float("-inf")
+            due = max(last + abs(nxt - current) / per_s, last + L.MIN_WRITE_INTERVAL_S, separation)
+        if now >= due:
+            why = "incline up" if nxt > current else "incline down"
+            return self._issue(Command(CommandKind.SET_INCLINE, nxt, why), now)
+        waits.append(due)
+        return None
+
+    def _plan_stop(self, kind: CommandKind, reason: str) -> None:
+        if self._stop is not None and self._stop.kind == CommandKind.STOP:
+            return  # a Stop already wins over a Pause
+        self._stop = _StopPlan(kind=kind, reason=reason)
+
+    def _latch(self, reason: LatchReason, now: float, why: str) -> None:
+        first = self.latch is None
+        self.latch = reason if first or reason is LatchReason.OVERSPEED else self.latch
+        belt_may_move = self.phase != Phase.STOPPED or bool(self.belt_speed)
+        self._start = None
+        self._speed.target = None
+        self._incline.target = None
+        if reason not in _DEVICE_STOPPED and belt_may_move:
+            # A fresh plan: a new safety reason is tried at once, with fresh attempts.
+            self._stop = _StopPlan(kind=CommandKind.STOP, reason=f"safety: {reason.value}")
+        if belt_may_move:
+            self.phase = Phase.STOPPING if self.belt_speed != 0 else Phase.STOPPED
+        self._notices.append(Notice(now, why, reason))
+
+    def _note(self, now: float, what: str) -> None:
+        self._notices.append(Notice(now, what))
+
+    def _speed_range(self) -> SpeedRange:
+        rng = self.info.speed_range
+        if rng is None:
+            raise NotSupportedError("speed")
+        return rng
+
+    def _speed_caps(self) -> list[tuple[int, str]]:
+        caps = [(L.ABSOLUTE_SPEED_CAP, "absolute"), (self.limits.user_speed_cap, "user")]
+        if not self.limits.handrails:
+            caps.append((L.HANDRAIL_FREE_SPEED_CAP, "handrail-free"))
+        if self.profile_cap is not None:
+            caps.append((self.profile_cap, "profile"))
+        rng = self.info.speed_range
+        if rng is not None:
+            caps.append((rng.maximum, "device maximum"))
+        return caps
+
+    def _grid_cap(self) -> int | None:
+        rng = self.info.speed_range
+        return None if rng is None else fit_down(self.speed_cap, rng)
+
+    def _stale(self, now: float) -> bool:
+        last = self.last_reading_at
+        return last is None or now - last > self.limits.stale_telemetry_s
+
+    def _still_belt_problem(self, now: float) -> str | None:
+        if self._stale(now):
+            return "no fresh telemetry to show the belt is still"
+        if self.belt_speed is None:
+            return "belt speed unknown"
+        if self.belt_speed != 0:
+            return f"belt is moving ({self.belt_speed})"
+        return None
+
+    def _require_still_belt(self, now: float, action: str) -> None:
+        problem = self._still_belt_problem(now)
+        if problem is not None:
+            raise BeltStateError(action, self.phase.value, problem)
+
+    def _require_active(self, action: str) -> None:
+        if self.latch is not None:
+            raise LatchedError(self.latch.value)
+        if self.phase not in (Phase.STARTING, Phase.RUNNING):
+            raise BeltStateError(action, self.phase.value)
