@@ -446,7 +446,7 @@ async def test_control_is_released_by_disconnecting_when_configured(
         await reported(tread, tl, 0)
         await tl.stop()
         async with asyncio.timeout(DEADLINE):
-            assert "disconnect" in await tl.wait_disconnected()
+            assert await tl.wait_disconnected() == "control released by disconnecting"
     assert tread.cp_writes == [b"\x00", b"\x08\x01"]
 
 

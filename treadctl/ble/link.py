@@ -161,6 +161,7 @@ class TreadmillLink:
         self._activity = asyncio.Event()
         self._commands = asyncio.Lock()
         self._disconnect_reason = "not connected"
+        self._closing: str | None = None
         self.stats: Counter[str] = Counter()
         """Diagnostics and decode failures by code (for logs and ``treadctl`` status)."""
 
@@ -552,7 +553,7 @@ class TreadmillLink:
             self._channel.on_indication(bytes(data))
 
     def _on_disconnect(self, _client: BleakClient) -> None:
-        self._mark_down("the treadmill disconnected")
+        self._mark_down(self._closing or "the treadmill disconnected")
 
     def _mark_down(self, reason: str) -> None:
         if self._closed_event.is_set():
@@ -574,6 +575,7 @@ class TreadmillLink:
         self._activity.set()
 
     async def _disconnect(self, reason: str) -> None:
+        self._closing = self._closing or reason
         client = self._client
         if client is not None and client.is_connected:
             with contextlib.suppress(BleakError, TimeoutError):
