@@ -168,6 +168,13 @@ def test_an_empty_credential_means_no_password(load_toml: LoadToml, tmp_path: Pa
     assert load_toml(DEVICE, {"CREDENTIALS_DIRECTORY": str(tmp_path)}).mqtt.password is None
 
 
+def test_an_unreadable_credential_is_a_config_error(problems: Problems, tmp_path: Path) -> None:
+    (tmp_path / "mqtt_password").write_bytes(b"\xff\xfe secret")
+    found = problems(DEVICE, {"CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert "cannot read credential" in found["mqtt.password"]
+    assert "secret" not in found["mqtt.password"].replace("credential", "")
+
+
 def test_credential_overrides_a_password_in_the_file(load_toml: LoadToml, tmp_path: Path) -> None:
     (tmp_path / "mqtt_password").write_text("from-credential", encoding="utf-8")
     text = DEVICE + '[mqtt]\npassword = "from-file"\n'

@@ -98,8 +98,15 @@ class _CredentialsSource(PydanticBaseSettingsSource):
         for credential, (section, key) in CREDENTIALS.items():
             path = Path(self._directory) / credential
             if path.is_file():
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    problem = ConfigProblem(
+                        f"{section}.{key}", f"cannot read credential {path}: {type(exc).__name__}"
+                    )
+                    raise ConfigError([problem]) from exc
                 # A trailing newline from `echo secret > file` is not part of the secret.
-                secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+                secret = text.rstrip("\r\n")
                 if secret:  # an empty file stands for "no secret" (see systemd/treadctl.service)
                     values.setdefault(section, {})[key] = secret
         return values
