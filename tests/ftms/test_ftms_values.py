@@ -170,3 +170,12 @@ def test_decoded_records_are_ordinary_frozen_values() -> None:
         record.instantaneous_speed = 400  # type: ignore[misc]
     assert hash(record) == hash(dataclasses.replace(record))
     assert record == dataclasses.replace(record)  # and it passes the range checks
+
+
+def test_decoders_take_bytearray_as_bleak_delivers_it() -> None:
+    record = TreadmillData.from_bytes(bytearray.fromhex("84242c012f000002000000003a00560000"))
+    assert (record.instantaneous_speed, record.step_count) == (300, 86)
+    assert MachineStatus.from_bytes(bytearray(b"\x03")).op == MachineStatusOp.STOPPED_BY_SAFETY_KEY
+    assert ControlResponse.from_bytes(bytearray(b"\x80\x02\x01")).ok
+    assert TrainingStatus.from_bytes(bytearray(b"\x01\x0d")).text == ""
+    assert SupportedSpeedRange.from_bytes(memoryview(bytes.fromhex("640058023200"))).maximum == 600

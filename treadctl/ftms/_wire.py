@@ -5,6 +5,9 @@ from __future__ import annotations
 from treadctl.ftms.diagnostics import TRAILING_BYTES, Diagnostic
 from treadctl.ftms.errors import FtmsDecodeError
 
+BytesLike = bytes | bytearray | memoryview
+"""What decoders accept: bleak hands notifications over as bytearray."""
+
 U8_MAX = 0xFF
 U16_MAX = 0xFFFF
 U24_MAX = 0xFF_FFFF

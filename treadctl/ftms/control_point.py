@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar, Final, Self, TypeVar
 
-from treadctl.ftms._wire import S16_MAX, S16_MIN, U8_MAX, U16_MAX, U24_MAX, check_int
+from treadctl.ftms._wire import S16_MAX, S16_MIN, U8_MAX, U16_MAX, U24_MAX, BytesLike, check_int
 from treadctl.ftms.errors import FtmsDecodeError, InvalidParameterError, UnknownOpCodeError
 
 WHAT: Final = "control point request (0x2ad9)"
@@ -58,7 +58,7 @@ class RequestControl:
         return b"\x00"
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -72,7 +72,7 @@ class Reset:
         return b"\x01"
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -90,7 +90,7 @@ class SetTargetSpeed:
         return struct.pack("<BH", self.op_code, self.speed)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -108,7 +108,7 @@ class SetTargetInclination:
         return struct.pack("<Bh", self.op_code, self.incline)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -126,7 +126,7 @@ class SetTargetResistance:
         return bytes((self.op_code, self.level))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -144,7 +144,7 @@ class SetTargetPower:
         return struct.pack("<Bh", self.op_code, self.watts)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -162,7 +162,7 @@ class SetTargetHeartRate:
         return bytes((self.op_code, self.bpm))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -176,7 +176,7 @@ class StartOrResume:
         return b"\x07"
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -195,7 +195,7 @@ class StopOrPause:
         return bytes((self.op_code, int(self.kind)))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -213,7 +213,7 @@ class SetTargetedExpendedEnergy:
         return struct.pack("<BH", self.op_code, self.kcal)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -231,7 +231,7 @@ class SetTargetedSteps:
         return struct.pack("<BH", self.op_code, self.steps)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -249,7 +249,7 @@ class SetTargetedStrides:
         return struct.pack("<BH", self.op_code, self.strides)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -267,7 +267,7 @@ class SetTargetedDistance:
         return bytes((self.op_code,)) + self.distance_m.to_bytes(3, "little")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -285,7 +285,7 @@ class SetTargetedTrainingTime:
         return struct.pack("<BH", self.op_code, self.seconds)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return _parse_as(cls, data)
 
 
@@ -325,7 +325,7 @@ _PARAMETER_LENGTH: Final = {
 }
 
 
-def parse_control_request(data: bytes) -> ControlRequest:
+def parse_control_request(data: BytesLike) -> ControlRequest:
     """Parse a value written to the Control Point (server side, FTMS v1.0 §4.16).
 
     Raises UnknownOpCodeError (answer 0x02) for an op code not listed in OpCode, and
@@ -383,7 +383,7 @@ def parse_control_request(data: bytes) -> ControlRequest:
     return SetTargetedTrainingTime(int.from_bytes(data[1:3], "little"))
 
 
-def _parse_as(cls: type[_T], data: bytes) -> _T:
+def _parse_as(cls: type[_T], data: BytesLike) -> _T:
     request = parse_control_request(data)
     if not isinstance(request, cls):
         raise FtmsDecodeError(

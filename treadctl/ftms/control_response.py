@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, Self
 
-from treadctl.ftms._wire import U8_MAX, check_int
+from treadctl.ftms._wire import U8_MAX, BytesLike, check_int
 from treadctl.ftms.control_point import OpCode
 from treadctl.ftms.diagnostics import BARE_RESULT, UNKNOWN_RESULT, Diagnostic
 from treadctl.ftms.errors import FtmsDecodeError
@@ -65,7 +65,7 @@ class ControlResponse:
 
     @classmethod
     def decode(
-        cls, data: bytes, *, pending_op: int | None = None
+        cls, data: BytesLike, *, pending_op: int | None = None
     ) -> tuple[Self, tuple[Diagnostic, ...]]:
         """Decode an indication; ``pending_op`` names the request a bare byte answers."""
         data = bytes(data)
@@ -102,7 +102,7 @@ class ControlResponse:
         return cls(request_op, result, data[3:]), diagnostics
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, pending_op: int | None = None) -> Self:
+    def from_bytes(cls, data: BytesLike, *, pending_op: int | None = None) -> Self:
         return cls.decode(data, pending_op=pending_op)[0]
 
     def __bytes__(self) -> bytes:

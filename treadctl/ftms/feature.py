@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import Self
 
-from treadctl.ftms._wire import U32_MAX, check_int, require, trailing
+from treadctl.ftms._wire import U32_MAX, BytesLike, check_int, require, trailing
 from treadctl.ftms.diagnostics import Diagnostic
 
 _FORMAT = struct.Struct("<II")
@@ -75,7 +75,7 @@ class FitnessMachineFeature:
         check_int("target_setting", int(self.target_setting), 0, U32_MAX)
 
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         """Decode; 8 bytes needed, extra bytes are a diagnostic."""
         data = bytes(data)
         require(data, 8, what=cls.WHAT, expected="two uint32 fields (8 bytes)")
@@ -84,7 +84,7 @@ class FitnessMachineFeature:
         return value, trailing(data, 8, cls.WHAT)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, Self
 
-from treadctl.ftms._wire import U8_MAX, check_int
+from treadctl.ftms._wire import U8_MAX, BytesLike, check_int
 from treadctl.ftms.control_point import StopKind
 from treadctl.ftms.diagnostics import PADDED_STATUS, SHORT_STATUS, UNKNOWN_STATUS_OP, Diagnostic
 from treadctl.ftms.errors import FtmsDecodeError
@@ -144,7 +144,7 @@ class MachineStatus:
 
     # ------------------------------------------------------------- wire
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         data = bytes(data)
         if not data:
             raise FtmsDecodeError(
@@ -175,7 +175,7 @@ class MachineStatus:
         return cls(op, data[1:]), (diagnostic,)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:

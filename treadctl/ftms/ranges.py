@@ -10,7 +10,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final, Self
 
-from treadctl.ftms._wire import S16_MAX, S16_MIN, U16_MAX, check_int, require, trailing
+from treadctl.ftms._wire import S16_MAX, S16_MIN, U16_MAX, BytesLike, check_int, require, trailing
 from treadctl.ftms.diagnostics import Diagnostic
 from treadctl.ftms.errors import FtmsDecodeError
 
@@ -36,7 +36,7 @@ class SupportedSpeedRange:
             raise ValueError(f"minimum {self.minimum} exceeds maximum {self.maximum}")
 
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         data = bytes(data)
         require(data, 6, what=SPEED_WHAT, expected="min, max, increment: 3 x u16 (6 bytes)")
         minimum, maximum, increment = _SPEED.unpack_from(data)
@@ -50,7 +50,7 @@ class SupportedSpeedRange:
         return cls(minimum, maximum, increment), trailing(data, 6, SPEED_WHAT)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:
@@ -73,7 +73,7 @@ class SupportedInclinationRange:
             raise ValueError(f"minimum {self.minimum} exceeds maximum {self.maximum}")
 
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         data = bytes(data)
         require(data, 6, what=INCLINE_WHAT, expected="min s16, max s16, increment u16 (6 bytes)")
         minimum, maximum, increment = _INCLINE.unpack_from(data)
@@ -87,7 +87,7 @@ class SupportedInclinationRange:
         return cls(minimum, maximum, increment), trailing(data, 6, INCLINE_WHAT)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:

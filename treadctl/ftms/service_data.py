@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import Final, Self
 
-from treadctl.ftms._wire import U16_MAX, check_int, require, trailing
+from treadctl.ftms._wire import U16_MAX, BytesLike, check_int, require, trailing
 from treadctl.ftms.diagnostics import RESERVED_FLAGS, Diagnostic
 
 WHAT: Final = "ftms service data (0x1826)"
@@ -44,7 +44,7 @@ class FtmsServiceData:
         return bool(self.machine_type & MachineType.TREADMILL)
 
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         data = bytes(data)
         require(data, 3, what=WHAT, expected="flags u8 and machine type u16 (3 bytes)")
         flags, machine_type = _FORMAT.unpack_from(data)
@@ -57,7 +57,7 @@ class FtmsServiceData:
         return value, diagnostics + trailing(data, 3, WHAT)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:

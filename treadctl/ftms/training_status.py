@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, Self
 
-from treadctl.ftms._wire import U8_MAX, check_int, require, trailing
+from treadctl.ftms._wire import U8_MAX, BytesLike, check_int, require, trailing
 from treadctl.ftms.diagnostics import (
     EMPTY_TRAINING_STRING,
     INVALID_UTF8,
@@ -75,7 +75,7 @@ class TrainingStatus:
         return _KNOWN_CODES.get(int(self.status))
 
     @classmethod
-    def decode(cls, data: bytes) -> tuple[Self, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
         data = bytes(data)
         require(data, 2, what=WHAT, expected="flags u8 and status u8 (2 bytes)")
         flags, status_byte = data[0], data[1]
@@ -101,7 +101,7 @@ class TrainingStatus:
         return cls(status, text, extended), diagnostics
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: BytesLike) -> Self:
         return cls.decode(data)[0]
 
     def __bytes__(self) -> bytes:

@@ -27,6 +27,7 @@ from treadctl.ftms._wire import (
     U8_MAX,
     U16_MAX,
     U24_MAX,
+    BytesLike,
     check_optional,
 )
 from treadctl.ftms.diagnostics import (
@@ -178,12 +179,12 @@ class TreadmillData:
 
     # ----------------------------------------------------------------- decoding
     @classmethod
-    def decode(cls, data: bytes) -> tuple[TreadmillData, tuple[Diagnostic, ...]]:
+    def decode(cls, data: BytesLike) -> tuple[TreadmillData, tuple[Diagnostic, ...]]:
         """Decode one notification; diagnostics list every lenient step taken."""
         return _decode(data if type(data) is bytes else bytes(data))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> TreadmillData:
+    def from_bytes(cls, data: BytesLike) -> TreadmillData:
         return _decode(data if type(data) is bytes else bytes(data))[0]
 
     # ----------------------------------------------------------------- encoding
