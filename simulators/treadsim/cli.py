@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -61,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--speedup", type=float, default=1.0, help="simulated seconds per second (default 1)"
     )
+    parser.add_argument(
+        "--data-interval",
+        type=float,
+        metavar="SECONDS",
+        help="Treadmill Data interval in simulated seconds (default: the preset's)",
+    )
     parser.add_argument("--control", metavar="PATH", help="unix socket for JSON-lines control")
     parser.add_argument("--trace", metavar="FILE", help="append JSON-lines trace records to FILE")
     parser.add_argument(
@@ -78,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 async def run(args: argparse.Namespace, out: TextIO, trace: TextIO | None = None) -> int:
     """Run until SIGTERM/SIGINT (or ``quit`` at the prompt)."""
     preset = load_preset(args.preset)
+    if args.data_interval is not None:
+        if not args.data_interval > 0:
+            raise ValueError("--data-interval must be positive")
+        preset = dataclasses.replace(preset, data_interval=args.data_interval)
     radios = [s for s in args.hci if s.partition(":")[0] in RADIO_SCHEMES]
     exposed = [s for s in args.hci if s not in radios]
     if len(radios) > 1 or (radios and exposed):

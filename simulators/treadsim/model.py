@@ -315,8 +315,12 @@ class Treadmill:
         speed = self.preset.speed
         return speed.minimum + (value - speed.minimum) // speed.increment * speed.increment
 
-    def _set_target(self, value: int) -> list[Event]:
-        echo = _status(MachineStatusOp.TARGET_SPEED_CHANGED, struct.pack("<H", value))
+    def _set_target(self, value: int, sent: int | None = None) -> list[Event]:
+        """Set the target (0.01 km/h); the status echoes ``sent``, the value as written."""
+        echo = _status(
+            MachineStatusOp.TARGET_SPEED_CHANGED,
+            struct.pack("<H", value if sent is None else sent),
+        )
         speed = self.preset.speed
         actual = max(speed.minimum, self._grid(min(value, speed.maximum)))
         if self.phase in (Phase.RUNNING, Phase.STARTING):
@@ -358,11 +362,17 @@ class Treadmill:
                 if not self._started():
                     return Outcome(ResultCode.OPERATION_FAILED, reason="belt is not running")
                 return Outcome(ResultCode.SUCCESS, tuple(self._stop(kind, announce=True)))
-            case SetTargetedDistance():
-                return Outcome(ResultCode.SUCCESS)
+            case SetTargetedDistance(distance_m=metres):
+                changed = _status(
+                    MachineStatusOp.TARGETED_DISTANCE_CHANGED, metres.to_bytes(3, "little")
+                )
+                return Outcome(ResultCode.SUCCESS, (changed,))
             case SetTargetedTrainingTime(seconds=seconds):
                 self._targeted_time = seconds
-                return Outcome(ResultCode.SUCCESS)
+                changed = _status(
+                    MachineStatusOp.TARGETED_TRAINING_TIME_CHANGED, struct.pack("<H", seconds)
+                )
+                return Outcome(ResultCode.SUCCESS, (changed,))
             case _:
                 return Outcome(ResultCode.OP_CODE_NOT_SUPPORTED, reason="not a treadmill procedure")
 
@@ -388,6 +398,7 @@ class Treadmill:
             return Outcome(
                 ResultCode.OPERATION_FAILED, disconnect=True, reason="speed during motor spin-up"
             )
+        sent = value
         if Quirk.TARGET_SPEED_IN_MPH in self.quirks:
             value = math.floor(value * KMH_PER_MPH)
         speed = self.preset.speed
@@ -395,7 +406,7 @@ class Treadmill:
             return Outcome(ResultCode.INVALID_PARAMETER, reason="above the maximum speed")
         if value < speed.minimum and Quirk.MIN_SPEED_REVERT not in self.quirks:
             return Outcome(ResultCode.INVALID_PARAMETER, reason="below the minimum speed")
-        return Outcome(ResultCode.SUCCESS, tuple(self._set_target(value)))
+        return Outcome(ResultCode.SUCCESS, tuple(self._set_target(value, sent)))
 
     def _target_incline(self, value: int) -> Outcome:
         incline = self.preset.incline

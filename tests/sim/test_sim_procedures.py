@@ -69,6 +69,25 @@ async def test_start_speed_stop_notify_status_and_training_status() -> None:
         assert await ftms.request(b"\x07") == bytes.fromhex("800705")
 
 
+async def test_targeted_distance_and_time_are_acknowledged_with_status() -> None:
+    async with (
+        in_process_simulator(preset="generic", speedup=SPEEDUP) as sim,
+        central(sim.link) as c,
+        c.connect_ftms() as ftms,
+    ):
+        await ftms.request(b"\x00")
+        begin = len(ftms.events)
+        assert await ftms.request(bytes.fromhex("0c e8 03 00")) == bytes.fromhex("800c01")
+        assert await ftms.request(bytes.fromhex("0d 3c 00")) == bytes.fromhex("800d01")
+        # Status 0x0D Targeted Distance Changed (u24 m), 0x0E Training Time (u16 s), §4.17.
+        assert ftms.received(0x2ADA, start=begin) == [
+            bytes.fromhex("0de80300"),
+            bytes.fromhex("0e3c00"),
+        ]
+        state = await wait_state(sim, lambda s: s.machine.remaining_s == 60)
+        assert state.machine.remaining_s == 60
+
+
 async def test_spec_order_write_response_before_indication() -> None:
     async with (
         in_process_simulator(preset="generic", speedup=SPEEDUP) as sim,

@@ -45,7 +45,9 @@ async def test_target_speed_in_mph_runs_the_belt_1_609_times_faster() -> None:
         c.connect_ftms() as ftms,
     ):
         await start(ftms)
+        begin = len(ftms.events)
         assert await ftms.request(bytes.fromhex("02 64 00")) == bytes.fromhex("800201")
+        assert ftms.received(0x2ADA, start=begin) == [bytes.fromhex("056400")]  # as written
         state = await wait_state(sim, lambda s: s.machine.belt_speed == 160)
         assert state.machine.target_speed == 160  # 1.00 "mph" -> 1.60 km/h (0.1 grid)
 
