@@ -22,6 +22,7 @@ class SessionSummary:
     """Time the profile ran (paused time excluded)."""
     distance_m: int
     average_speed: int
+    """Distance over the time the belt was moving (rests and pauses excluded)."""
     max_speed: int
     steps: int | None
 
@@ -39,6 +40,7 @@ class SummaryBuilder:
         self._first_steps: int | None = None
         self._last_steps: int | None = None
         self._integrated_m = 0.0
+        self._moving_s = 0.0
         self._prev: tuple[float, int] | None = None
         self.max_speed = 0
 
@@ -59,6 +61,8 @@ class SummaryBuilder:
                 dt = max(0.0, reading.at - at)
                 # 0.01 km/h for dt seconds = speed * dt / 360 metres
                 self._integrated_m += speed * dt / 360
+                if speed > 0:
+                    self._moving_s += dt
             self._prev = (reading.at, reading.speed)
 
     def pause(self) -> None:
@@ -86,7 +90,8 @@ class SummaryBuilder:
         active_s: float,
     ) -> SessionSummary:
         distance = self.distance_m
-        average = int(distance * 360 / active_s) if active_s > 0 else 0
+        moving = self._moving_s or active_s
+        average = int(distance * 360 / moving) if moving > 0 else 0
         steps = (
             None
             if self._first_steps is None or self._last_steps is None
