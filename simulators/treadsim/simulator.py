@@ -223,6 +223,7 @@ class Simulator:
         if self.device is not None:
             with contextlib.suppress(Exception):
                 await self.device.stop_advertising()
+            await self.device.power_off()
 
     def _cancel_tasks(self) -> None:
         for task in list(self._owned):
