@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bumble import att, core, hci
 from bumble.core import AdvertisingData
 
 from simulators.treadsim import Quirk
@@ -158,3 +159,64 @@ def test_list_presets_and_quirks(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-presets"]) == 0
     names = {line.split(":")[0] for line in capsys.readouterr().out.splitlines()}
     assert names == {"generic", "citysports-wp8", "kingsmith-z1d", "gym-treadmill"}
+
+
+RESULT_CODES = [
+    ("07", "800705"),  # before Request Control
+    ("00", "800001"),
+    ("04 10", "800402"),  # resistance: not a treadmill procedure
+    ("30", "803002"),  # unknown op code
+    ("02 b1 04", "800203"),  # above 12.00 km/h
+    ("08 03", "800803"),  # bad stop parameter
+    ("08 01", "800804"),  # stop while stopped
+    ("07", "800701"),
+    ("07", "800704"),  # start while started
+    ("03 32 00", "800301"),
+    ("01", "800101"),  # reset ends control
+    ("07", "800705"),
+]
+
+
+async def test_result_codes_and_controller_fixes_across_processes(tmp_path: Path) -> None:
+    async with simulator_process(tmp_path, speedup=50) as proc:
+        async with central(hci_spec=proc.hci_client_spec) as c:
+            # LE Create Connection Cancel completes across the process boundary.
+            with pytest.raises(core.TimeoutError):
+                await c.device.connect(hci.Address("F9:F9:F9:F9:F9:F9"), timeout=0.2)
+            async with c.connect_ftms() as ftms:
+                for request, response in RESULT_CODES:
+                    assert await ftms.request(bytes.fromhex(request)) == bytes.fromhex(response)
+                assert await ftms.request(b"\x00") == bytes.fromhex("800001")
+                # HCI Reset from the client's host drops its link to the treadmill.
+                await c.device.host.send_sync_command(hci.HCI_Reset_Command())
+                await proc.wait({"connected": False, "machine.controlled": False})
+        results = [(r["hex"], r["result"]) for r in proc.trace_records("write")]
+        assert results[: len(RESULT_CODES)] == [
+            (req.replace(" ", ""), int(resp[-2:], 16)) for req, resp in RESULT_CODES
+        ]
+
+
+async def test_kingsmith_quirks_across_processes(tmp_path: Path) -> None:
+    async with simulator_process(tmp_path, preset="kingsmith-z1d", speedup=5) as proc:
+        async with central(hci_spec=proc.hci_client_spec) as c, c.connect_ftms() as ftms:
+            idle = await ftms.next_value(0x2ACD)
+            assert idle == bytes(len(idle))  # zero-frame-spam
+            begin = len(ftms.events)
+            assert await ftms.request(b"\x00") == bytes.fromhex("800001")
+            assert await ftms.request(b"\x07") == bytes.fromhex("800701")
+            assert ftms.received(0x2ADA, start=begin) == [bytes.fromhex("040000")]  # padded
+            await proc.wait({"machine.belt_speed": 100})
+            assert not (await proc.command("press_stop"))["done"]  # console locked
+            assert await ftms.request(bytes.fromhex("02 32 00")) == bytes.fromhex("800201")
+            assert (await proc.state())["machine"]["target_speed"] == 100  # min revert
+            begin = len(ftms.events)
+            assert await ftms.request(b"\x07") == bytes.fromhex("800701")  # toggle: stops
+            assert bytes.fromhex("020100") in ftms.received(0x2ADA, start=begin)
+            await proc.wait({"machine.belt_speed": 0})
+            # Cold start: a speed written during the start countdown drops the link.
+            assert await ftms.request(b"\x07") == bytes.fromhex("800701")
+            with pytest.raises((asyncio.CancelledError, core.ConnectionError, att.ATT_Error)):
+                await ftms.write(bytes.fromhex("02 96 00"))
+            await ftms.disconnected.wait()
+        disconnected = [r for r in proc.trace_records("write") if r.get("disconnected")]
+        assert [r["hex"] for r in disconnected] == ["029600"]
