@@ -192,6 +192,13 @@ class Simulator:
         self._stack.callback(self._cancel_tasks)
         self._spawn(self._engine())
         await self._advertise()
+        self.trace.record(
+            "start",
+            preset=self.preset.name,
+            quirks=sorted(q.value for q in self.preset.quirks),
+            address=self.address,
+            name=self.name,
+        )
 
     async def _expose_one(self, spec: str) -> None:
         scheme = spec.partition(":")[0]

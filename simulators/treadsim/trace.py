@@ -3,6 +3,7 @@
 One JSON object per line, appended and flushed at once. Every record has ``t`` (the
 simulator process's ``time.monotonic()``, seconds), ``sim`` (simulated seconds) and ``kind``:
 
+- ``start``: the simulator advertises: ``preset``, ``quirks``, ``address``, ``name``.
 - ``write``: a control point write: ``hex``, ``op`` (int, -1 for an empty write), ``op_name``,
   then either ``result`` (the FTMS result code answered) or ``att_error`` (0xFD, 0xFE, 0x0D),
   or ``disconnected: true`` (the cold-start quirk dropped the link instead of answering).

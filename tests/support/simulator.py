@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bumble import hci
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
@@ -437,6 +438,26 @@ async def simulator_process(
         yield SimProcess(process, ready, control, trace, stderr_path, list(ready["hci"]))
     finally:
         await stop_process(process)
+
+
+# ====================================================================== fixtures
+# Import into a conftest.py to use: ``from tests.support.simulator import treadsim_process``.
+FIXTURE_SPEEDUP = 20.0
+
+
+@pytest.fixture
+async def treadsim() -> AsyncIterator[Simulator]:
+    """An in-process generic simulator (``--speedup 20``) on its own LocalLink (``.link``)."""
+    async with in_process_simulator(preset="generic", speedup=FIXTURE_SPEEDUP) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def treadsim_process(tmp_path: Path) -> AsyncIterator[SimProcess]:
+    """A generic simulator process (``--speedup 20``) on ``tcp-server:127.0.0.1:0`` with a
+    control socket and a trace in ``tmp_path``."""
+    async with simulator_process(tmp_path, preset="generic", speedup=FIXTURE_SPEEDUP) as proc:
+        yield proc
 
 
 async def stop_process(process: asyncio.subprocess.Process, *, grace: float = 5.0) -> int:
