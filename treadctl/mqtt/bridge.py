@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import socket
 import ssl
@@ -47,6 +48,7 @@ from typing import Self
 
 import aiomqtt
 import structlog
+from paho.mqtt import client as paho_client
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -255,6 +257,7 @@ class MqttBridge:
         # failed or was cancelled: a cancelled client would disconnect cleanly *without* the
         # will, leaving "online" retained.
         self._closing.set()
+        self._wake.set()
         self._wake_requests()
         if self._tg is not None:
             await self._tg.__aexit__(None, None, None)
@@ -554,7 +557,7 @@ class MqttBridge:
             # A clean session every time: the broker must not keep commands for us while we
             # are away (they would replay on reconnect).
             clean_session=None if self._v5 else True,
-            clean_start=True,
+            clean_start=True if self._v5 else paho_client.MQTT_CLEAN_START_FIRST_ONLY,
             keepalive=s.keepalive_s,
             timeout=s.connect_timeout_s,
             tls_params=tls_params,
@@ -605,27 +608,31 @@ class MqttBridge:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         t = self._topics
-        subscriptions: list[tuple[str, SubscribeOptions]] = []
-        for pattern in t.command_subscriptions:
+        patterns = list(t.command_subscriptions)
+        if self._settings.discovery:
+            patterns.append(t.ha_status)
+        codes: Sequence[object]
+        if self._v5:
             # MQTT v5: never send us retained commands, and keep the retain flag as published
             # so that a retained command published while we are connected is recognised too.
-            options = (
-                SubscribeOptions(
-                    qos=1,
-                    noLocal=True,
-                    retainAsPublished=True,
-                    retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND,
-                )
-                if self._v5
-                else SubscribeOptions(qos=1)
+            command_options = SubscribeOptions(
+                qos=1,
+                noLocal=True,
+                retainAsPublished=True,
+                retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND,
             )
-            subscriptions.append((pattern, options))
-        if self._settings.discovery:
-            subscriptions.append((t.ha_status, SubscribeOptions(qos=1)))
-        codes = await client.subscribe(subscriptions)
-        refused = [s for s, c in zip(subscriptions, codes, strict=False) if _refused(c)]
+            codes = await client.subscribe(
+                [
+                    (p, command_options if p in t.command_subscriptions else SubscribeOptions(1))
+                    for p in patterns
+                ]
+            )
+        else:
+            # MQTT 3.1.1 has no such options: retained copies arrive flagged and are dropped.
+            codes = await client.subscribe([(p, 1) for p in patterns])
+        refused = [p for p, c in zip(patterns, codes, strict=False) if _refused(c)]
         if refused:
-            log.error("mqtt subscriptions refused (broker ACL?)", topics=[s for s, _ in refused])
+            log.error("mqtt subscriptions refused (broker ACL?)", topics=refused)
         self._client = client
         self.connections += 1
         self._dirty.update(self._retained)
@@ -663,25 +670,36 @@ class MqttBridge:
                 log.exception("mqtt message handling failed", topic=message.topic.value)
 
     async def _write(self, client: aiomqtt.Client) -> None:
-        while True:
+        while not self._closing.is_set():
             await self._wake.wait()
             self._wake.clear()
+            if self._closing.is_set():
+                return
             await self._flush(client)
 
     async def _flush(self, client: aiomqtt.Client) -> None:
+        # timeout=math.inf: aiomqtt then awaits the acknowledgement directly instead of through
+        # asyncio.wait_for, which on Python 3.11 can swallow a cancellation that arrives as the
+        # acknowledgement does (the task group could then never finish). A lost connection ends
+        # the wait through the reader's error and the task group's cancellation; the goodbye
+        # flush has its own deadline.
         for topic in self._retained_order():
             if topic not in self._dirty:
                 continue
             self._dirty.discard(topic)
             try:
-                await client.publish(topic, self._retained[topic], qos=1, retain=True)
+                await client.publish(
+                    topic, self._retained[topic], qos=1, retain=True, timeout=math.inf
+                )
             except BaseException:
                 self._dirty.add(topic)
                 raise
         while self._stream:
             item = self._stream.popleft()
             try:
-                await client.publish(item.topic, item.payload, item.qos, False, item.properties)
+                await client.publish(
+                    item.topic, item.payload, item.qos, False, item.properties, timeout=math.inf
+                )
             except BaseException:
                 self._stream.appendleft(item)
                 raise

@@ -1,0 +1,87 @@
+"""Backoff, duplicate transactions, telemetry throttle, topics (pure)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from treadctl.commands import CommandResult, SetSpeed, Stop
+from treadctl.mqtt.backoff import backoff_delay
+from treadctl.mqtt.outbound import TelemetryThrottle
+from treadctl.mqtt.topics import Channel, CommandTopic, Topics, check_device_id
+from treadctl.mqtt.transactions import Answered, Conflict, InFlight, New, TransactionCache
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    delays = [backoff_delay(n, initial_s=0.5, maximum_s=4.0) for n in range(6)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+@given(attempt=st.integers(0, 10_000), jitter=st.floats(0, 1))
+def test_backoff_stays_within_half_and_full_delay(attempt: int, jitter: float) -> None:
+    full = backoff_delay(attempt, initial_s=0.5, maximum_s=30.0)
+    got = backoff_delay(attempt, initial_s=0.5, maximum_s=30.0, jitter=jitter)
+    assert full / 2 <= got <= full <= 30.0
+
+
+def test_backoff_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="attempt"):
+        backoff_delay(-1)
+    with pytest.raises(ValueError, match="jitter"):
+        backoff_delay(0, jitter=1.5)
+
+
+def test_transactions_execute_once_and_answer_repeats() -> None:
+    cache: TransactionCache[str] = TransactionCache(capacity=2)
+    assert cache.begin("tm1", "a", Stop(), "first") == New()
+    assert cache.begin("tm1", "a", Stop(), "second") == InFlight()
+    result = CommandResult.success()
+    assert cache.finish("tm1", "a", result) == ["second"]
+    assert cache.begin("tm1", "a", Stop(), "third") == Answered(result)
+    assert cache.begin("tm1", "a", SetSpeed(1.0), "x") == Conflict(previous=Stop())
+    assert cache.begin("tm2", "a", SetSpeed(1.0), "y") == New()  # per device
+
+
+def test_transaction_memory_is_bounded() -> None:
+    cache: TransactionCache[str] = TransactionCache(capacity=2)
+    for tx in range(5):
+        cache.begin("tm1", tx, Stop(), "r")
+    assert len(cache) == 2
+    assert cache.finish("tm1", 0, CommandResult.success()) == []
+    assert cache.begin("tm1", 0, Stop(), "r") == New()
+
+
+def test_telemetry_throttle() -> None:
+    throttle = TelemetryThrottle(min_interval_s=1.0)
+    assert [throttle.admit(t) for t in (0.0, 0.5, 0.99, 1.0, 1.5, 2.1)] == [
+        True, False, False, True, False, True,
+    ]  # fmt: skip
+    every = TelemetryThrottle(min_interval_s=0.0)
+    assert all(every.admit(0.0) for _ in range(3))
+
+
+def test_topics_layout() -> None:
+    t = Topics("home/treadctl", "ha")
+    assert t.bridge_state == "home/treadctl/bridge/state"
+    assert t.state("tm1") == "home/treadctl/tm1/state"
+    assert t.discovery("tm1") == "ha/device/tm1/config"
+    assert t.ha_status == "ha/status"
+    assert t.command_subscriptions == ("home/treadctl/+/set/+", "home/treadctl/+/request/+")
+    assert t.parse_command("home/treadctl/tm1/set/speed") == CommandTopic(
+        "tm1", Channel.SET, "speed"
+    )
+    assert t.parse_command("home/treadctl/tm1/get/speed") is None
+    assert t.parse_command("home/treadctl/tm1/set/speed/x") is None
+
+
+@pytest.mark.parametrize("prefix", ["", "/a", "a/", "a//b", "a/#", "a/+/b"])
+def test_bad_prefixes_are_refused(prefix: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        Topics(prefix)
+
+
+@pytest.mark.parametrize("device", ["", "a/b", "a+b", "a#", "é", "x" * 65])
+def test_bad_device_ids_are_refused(device: str) -> None:
+    with pytest.raises(ValueError, match="device id"):
+        check_device_id(device)
