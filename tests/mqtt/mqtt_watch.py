@@ -120,6 +120,7 @@ async def watcher(
     password: str | None = None,
     protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5,
     tls_params: aiomqtt.TLSParameters | None = None,
+    connect_deadline_s: float | None = None,
 ) -> AsyncIterator[Watcher]:
     """A client subscribed to ``topics`` (QoS 1)."""
     async with aiomqtt.Client(
@@ -130,6 +131,7 @@ async def watcher(
         username=username,
         password=password,
         tls_params=tls_params,
+        timeout=connect_deadline_s,
         socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
     ) as client:
         for topic in topics:

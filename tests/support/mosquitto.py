@@ -22,6 +22,8 @@ extra_config="", binary=None)``
 ``stop()``: SIGTERM, wait. ``kill()``: SIGKILL, wait. ``restart()``: stop then start on the same
     port. ``running``: whether the process is alive. ``host``/``port``/``url``: where to connect.
 ``log()``: everything the broker logged so far (for assertion messages).
+``wait_for_log(text, timeout=10.0)``: block until a log line contains ``text`` (e.g. a
+    client's subscription, ``"<client id> 1 <topic>"``); returns the line.
 Context manager: ``with Mosquitto(tmp_path) as broker:`` starts and always stops it.
 
 ``mosquitto`` (pytest fixture): a started, anonymous, plain-TCP broker in ``tmp_path``.
@@ -115,6 +117,7 @@ class Mosquitto:
         self._log: deque[str] = deque(maxlen=2000)
         self._reader: threading.Thread | None = None
         self._ready = threading.Event()
+        self._logged = threading.Condition()
 
         lines = [
             # Without this, a broker started as root drops to the "mosquitto" user, which cannot
@@ -127,6 +130,7 @@ class Mosquitto:
             "log_type warning",
             "log_type notice",
             "log_type information",
+            "log_type subscribe",
             "connection_messages true",
             f"listener {self.port} {self.host}",
             "set_tcp_nodelay true",
@@ -171,6 +175,19 @@ class Mosquitto:
     def log(self) -> str:
         return "\n".join(self._log)
 
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
+        """Block until a log line containing ``text`` appears (also one logged before the call);
+        returns it. The broker logs connections and, with ``log_type subscribe``, each
+        subscription as ``<client id> <qos> <topic>``. Raises :class:`MosquittoError` on timeout.
+        From async code: ``await asyncio.to_thread(broker.wait_for_log, "...")``."""
+        with self._logged:
+            found = self._logged.wait_for(
+                lambda: next((ln for ln in self._log if text in ln), None), timeout=timeout
+            )
+        if found is None:
+            raise MosquittoError(f"{text!r} not logged within {timeout} s:\n{self.log()}")
+        return found
+
     def start(self, timeout: float = 10.0) -> None:
         if self.running:
             raise MosquittoError("already running")
@@ -198,7 +215,9 @@ class Mosquitto:
         with proc.stdout:
             for raw in proc.stdout:
                 line = raw.decode("utf-8", "replace").rstrip()
-                self._log.append(line)
+                with self._logged:
+                    self._log.append(line)
+                    self._logged.notify_all()
                 if _READY_MARK in line and "mosquitto version" in line:
                     self._ready.set()
 

@@ -41,7 +41,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -272,13 +272,13 @@ class MqttBridge:
 
     # --- requests ---------------------------------------------------------------------------------
 
-    async def requests(self) -> AsyncIterator[Request]:
+    async def requests(self) -> AsyncGenerator[Request, None]:
         """Requests in arrival order, emergency stops first (unless
         :meth:`emergency_requests` is being iterated). Ends when the bridge closes."""
         async for request in self._iterate(urgent=False, normal=True):
             yield request
 
-    async def emergency_requests(self) -> AsyncIterator[Request]:
+    async def emergency_requests(self) -> AsyncGenerator[Request, None]:
         """Only the emergency stops, for a dedicated task; ends when the bridge closes."""
         self._emergency_consumers += 1
         try:
@@ -287,7 +287,7 @@ class MqttBridge:
         finally:
             self._emergency_consumers -= 1
 
-    async def _iterate(self, *, urgent: bool, normal: bool) -> AsyncIterator[Request]:
+    async def _iterate(self, *, urgent: bool, normal: bool) -> AsyncGenerator[Request, None]:
         wake = asyncio.Event()
         self._waiters.add(wake)
         try:
