@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -545,3 +547,50 @@ async def test_broker_restart_reconnects_republishes_and_replays_nothing(
             assert (request.command, request.reply_to.transaction) == (Stop(), "after")
             await request.reply(CommandResult.success())
         await d.close()
+
+
+async def test_too_many_waiting_requests_are_refused_busy(
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+) -> None:
+    async with MqttBridge(settings_for(mosquitto, max_pending_requests=2), DEVICES) as bridge:
+        await bridge.wait_connected()
+        await bridge.set_availability("tm1", True)
+        for n in range(3):
+            await watch.publish("treadctl/tm1/request/pause", json.dumps({"transaction": n}))
+        reply = await watch.expect_json("treadctl/tm1/response/pause")
+        assert (reply["transaction"], reply["error"]["code"]) == (2, "busy")
+        d = Daemon(bridge)
+        assert [(await d.next()).reply_to.transaction for _ in range(2)] == [0, 1]
+        await d.close()
+
+
+async def test_starts_before_the_broker_and_connects_when_it_comes(
+    tmp_path: Path, settings_for: Callable[..., MqttSettings]
+) -> None:
+    broker = Mosquitto(tmp_path / "late")
+    async with MqttBridge(settings_for(broker), DEVICES) as bridge:
+        assert not bridge.connected
+        await asyncio.to_thread(broker.start)
+        try:
+            async with asyncio.timeout(HANG_GUARD_S):
+                await bridge.wait_connected()
+            async with watcher(broker, "treadctl/bridge/state") as w:
+                assert (await w.expect("treadctl/bridge/state")).payload == b"online"
+        finally:
+            await asyncio.to_thread(broker.stop)
+        # Leaving while the broker is gone (reconnecting with backoff) does not hang.
+
+
+async def test_timestamp_deadline_refuses_with_too_old(
+    daemon: Daemon, watch: Watcher, clock: list[float]
+) -> None:
+    body = {"kmh": 1.0, "timestamp": time.time() - 5, "transaction": "ts"}
+    await watch.publish("treadctl/tm1/request/set_speed", json.dumps(body))
+    await barrier(watch)
+    clock[0] += 6.0  # 5 s old on arrival + 6 s waiting > 10 s
+    await watch.publish("treadctl/tm1/set/stop", "PRESS")
+    request = await daemon.next()
+    assert request.command == Stop()
+    await request.reply(CommandResult.success())
+    reply = await watch.expect_json("treadctl/tm1/response/set_speed")
+    assert (reply["transaction"], reply["error"]["code"]) == ("ts", "too_old")

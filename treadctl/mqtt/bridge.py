@@ -120,7 +120,15 @@ class BridgeDevice:
 class Request:
     """One command for the daemon. Answer it exactly once with :meth:`reply`."""
 
-    __slots__ = ("_bridge", "_replied", "command", "deadline", "received_at", "reply_to")
+    __slots__ = (
+        "_bridge",
+        "_replied",
+        "command",
+        "deadline",
+        "received_at",
+        "reply_to",
+        "stale_code",
+    )
 
     def __init__(
         self, bridge: MqttBridge, accepted: Accepted, received_at: float, deadline: float
@@ -132,6 +140,8 @@ class Request:
         self.received_at = received_at
         """Monotonic time of arrival."""
         self.deadline = deadline
+        self.stale_code: ErrorCode = accepted.stale_code
+        """``expired`` or ``too_old``: the code to refuse with once past the deadline."""
         """Monotonic time after which the bridge would have refused it as stale."""
 
     @property
@@ -143,7 +153,8 @@ class Request:
         return self._replied
 
     def stale(self, now: float | None = None) -> bool:
-        return (time.monotonic() if now is None else now) > self.deadline
+        """Past its deadline (on the bridge's clock): the daemon should refuse it, not run it."""
+        return (self._bridge._clock() if now is None else now) > self.deadline
 
     async def reply(self, result: CommandResult) -> None:
         """Publish the result (to ``response/<command>`` and the v5 Response Topic)."""
@@ -309,8 +320,8 @@ class MqttBridge:
                 return None
             request = self._normal.popleft()
             # Re-checked at hand-over: the request may have waited while the daemon was busy.
-            if self._clock() > request.deadline:
-                self._refuse(request, ErrorCode.EXPIRED, "waited too long in the bridge")
+            if request.stale():
+                self._refuse(request, request.stale_code, "too old to act on; not executed")
             elif not self._link[request.device]:
                 self._refuse(request, ErrorCode.LINK_DOWN, "the treadmill link is down")
             else:
