@@ -594,3 +594,15 @@ async def test_timestamp_deadline_refuses_with_too_old(
     await request.reply(CommandResult.success())
     reply = await watch.expect_json("treadctl/tm1/response/set_speed")
     assert (reply["transaction"], reply["error"]["code"]) == ("ts", "too_old")
+
+
+async def test_requests_left_at_shutdown_are_refused(
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+) -> None:
+    async with MqttBridge(settings_for(mosquitto), DEVICES) as bridge:
+        await bridge.wait_connected()
+        await bridge.set_availability("tm1", True)
+        await watch.publish("treadctl/tm1/request/resume", '{"transaction": "left"}')
+        await barrier(watch)
+    reply = await watch.expect_json("treadctl/tm1/response/resume")
+    assert (reply["transaction"], reply["error"]["code"]) == ("left", "refused")

@@ -268,6 +268,11 @@ class MqttBridge:
         # failed or was cancelled: a cancelled client would disconnect cleanly *without* the
         # will, leaving "online" retained.
         self._closing.set()
+        # Nothing waits for a next run: whatever the daemon did not take is refused now (the
+        # replies go out with the goodbye when connected).
+        while self._normal or self._urgent:
+            queue = self._urgent if self._urgent else self._normal
+            self._refuse(queue.popleft(), ErrorCode.REFUSED, "treadctl is shutting down")
         self._wake.set()
         self._wake_requests()
         if self._tg is not None:
