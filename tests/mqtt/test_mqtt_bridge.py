@@ -465,6 +465,10 @@ async def test_home_assistant_birth_republishes_discovery(
     bridge: MqttBridge, watch: Watcher
 ) -> None:
     await watch.expect("homeassistant/device/tm1/config")
+    # Retained topics are flushed before replies: after the barrier's reply, every discovery
+    # message from the start is in, so the next one can only come from the birth message.
+    await barrier(watch)
+    watch.drain_pending("homeassistant/device/tm1/config")
     await watch.publish("homeassistant/status", "online", qos=0)
     again = await watch.expect("homeassistant/device/tm1/config")
     assert again.json()["dev"]["identifiers"] == ["treadctl_tm1"]
