@@ -81,6 +81,7 @@ class FakeClock:
 
     async def wait(self, event: asyncio.Event, until: float | None) -> None:
         if event.is_set() or (until is not None and self._now >= until):
+            await asyncio.sleep(0)  # yield, as the real clock does
             return
         self._wakers.add(event)
         try:

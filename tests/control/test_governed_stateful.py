@@ -25,7 +25,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
 )
 
@@ -324,26 +323,30 @@ class GovernedMachine(RuleBasedStateMachine):
         self.lie = lie
         self.stuck_at = stuck_at
 
-    @precondition(lambda self: self.port.connected)
     @rule()
     def honest_reading(self) -> None:
+        if not self.port.connected:
+            return
         self._report(None)
 
-    @precondition(lambda self: self.port.connected)
     @rule(speed=st.integers(0, 700))
     def lying_reading(self, speed: int) -> None:
+        if not self.port.connected:
+            return
         self._report(speed)
 
-    @precondition(lambda self: self.port.connected)
     @rule(kind=st.sampled_from(SAFETY_EVENTS))
     def safety_event(self, kind: EventKind) -> None:
+        if not self.port.connected:
+            return  # a gone device sends nothing (no precondition: they slow generation)
         self.permit = False
         self._feed(self.port.event(kind))
         assert self.gt.state().latch is not None
 
-    @precondition(lambda self: not self.port.connected)
     @rule()
     def reconnect(self) -> None:
+        if self.port.connected:
+            return
         self._feed(self.port.event(EventKind.CONNECTED))
 
     @rule(kind=st.sampled_from(["request_control", "set_speed", "start", "stop", "set_incline"]))
@@ -359,6 +362,6 @@ class GovernedMachine(RuleBasedStateMachine):
 
 
 GovernedMachine.TestCase.settings = settings(
-    max_examples=GOVERNED_SEQUENCES, stateful_step_count=30, deadline=None
+    max_examples=GOVERNED_SEQUENCES, stateful_step_count=15, deadline=None
 )
 TestGovernedTreadmill = GovernedMachine.TestCase

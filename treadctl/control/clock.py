@@ -2,7 +2,8 @@
 
 ``now()`` is monotonic seconds (the same base as ``Reading.at``, ``time.monotonic()``);
 ``wait(event, until)`` returns when ``event`` is set or the deadline ``until`` passes, whichever
-comes first. No sleeps anywhere else: every wait in control/ is one of these.
+comes first, and always yields to the event loop at least once (so a caller's loop can never
+starve the others). No sleeps anywhere else: every wait in control/ is one of these.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ class MonotonicClock:
 
     async def wait(self, event: asyncio.Event, until: float | None) -> None:
         if until is None:
+            if event.is_set():
+                await asyncio.sleep(0)  # a yield, not a delay
             await event.wait()
             return
         delay = until - time.monotonic()
         if delay <= 0 or event.is_set():
+            await asyncio.sleep(0)  # a yield, not a delay: let the other tasks run
             return
         try:
             async with asyncio.timeout(delay):

@@ -77,6 +77,7 @@ class GovernedTreadmill:
         self._listeners: list[asyncio.Event] = []
         self._notices: list[Notice] = []
         self._in_flight: asyncio.Timeout | None = None
+        self._interrupted = False
         self._stack: contextlib.AsyncExitStack | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -188,6 +189,7 @@ class GovernedTreadmill:
         self._gov.emergency_stop(self._clock.now())
         flight = self._in_flight
         if flight is not None:
+            self._interrupted = True
             flight.reschedule(asyncio.get_running_loop().time())
         self._changed()
 
@@ -224,11 +226,12 @@ class GovernedTreadmill:
         async with self._send_lock:
             while True:
                 action = self._gov.next_action(self._clock.now())
-                self._changed()
+                self._changed(wake=False)
                 if isinstance(action, Wait):
                     return action
                 error = await self._send(action)
                 self._gov.completed(action, self._clock.now(), error)
+                self._changed(wake=False)
 
     async def _send(self, command: Command) -> str | None:
         port = self._port
@@ -251,17 +254,23 @@ class GovernedTreadmill:
                     case CommandKind.PAUSE:
                         await port.pause()
         except TimeoutError:
-            return f"no answer within the deadline or interrupted ({command.kind.value})"
+            if self._interrupted:
+                return f"{command.kind.value} interrupted by an emergency stop"
+            return f"{command.kind.value}: no answer within {COMMAND_DEADLINE_S} s"
         except TreadctlError as exc:
             return f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # an untranslated link error must still end in a safe stop
             return f"unexpected {type(exc).__name__}: {exc}"
         finally:
             self._in_flight = None
+            self._interrupted = False
         return None
 
-    def _changed(self) -> None:
+    def _changed(self, *, wake: bool = True) -> None:
+        """Tell listeners the state may have changed; ``wake`` the sender for new requests
+        (the sender itself passes False so that it does not wake itself forever)."""
         self._notices.extend(self._gov.drain_notices())
-        self._wake.set()
+        if wake:
+            self._wake.set()
         for event in self._listeners:
             event.set()
