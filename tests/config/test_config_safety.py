@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from treadctl.config import Config, ConfigError, DeviceConfig, limits
 from treadctl.errors import TreadctlError
+from treadctl.safety.limits import Limits
+from treadctl.units import centi_to_kmh, kmh_to_centi, percent_to_deci
 
 Problems = Callable[..., dict[str, str]]
 
@@ -40,17 +42,23 @@ def test_safety_user_cap_above_the_absolute_cap_is_refused(problems: Problems) -
     assert found == {"safety.user_cap_kmh": "must be ≤ 4.0 (absolute cap) (got 4.01)"}
 
 
-def test_user_cap_may_be_raised_up_to_the_absolute_cap(
-    load_toml: Callable[..., Config],
+def test_user_cap_may_only_be_lowered(problems: Problems) -> None:
+    # retro-walking.md: the 3.0 km/h cap is "user-adjustable downwards"; 4.0 is the absolute cap.
+    found = problems(toml_device() + "[safety]\nuser_cap_kmh = 3.5\n")
+    assert found["safety.user_cap_kmh"].startswith("must be ≤ 3.0 (user cap, may only be lowered")
+    assert problems(toml_device(user_cap_kmh=3.01))["devices.0.user_cap_kmh"].startswith(
+        "must be ≤ 3.0"
+    )
+
+
+def test_a_device_cap_only_lowers_the_safety_cap(
+    problems: Problems, load_toml: Callable[..., Config]
 ) -> None:
-    config = load_toml(toml_device(user_cap_kmh=3.5) + "[safety]\nuser_cap_kmh = 4.0\n")
-    assert config.cap_kmh(config.devices[0]) == 3.5
-    assert config.cap_centi(config.devices[0]) == 350
-
-
-def test_a_device_cap_only_lowers_the_safety_cap(problems: Problems) -> None:
-    found = problems(toml_device(user_cap_kmh=3.5))
-    assert "above safety.user_cap_kmh (3.0)" in found["devices.0.user_cap_kmh"]
+    found = problems(toml_device(user_cap_kmh=2.5) + "[safety]\nuser_cap_kmh = 2.0\n")
+    assert "above safety.user_cap_kmh (2.0)" in found["devices.0.user_cap_kmh"]
+    config = load_toml(toml_device(user_cap_kmh=1.5) + "[safety]\nuser_cap_kmh = 2.0\n")
+    assert config.cap_kmh(config.devices[0]) == 1.5
+    assert config.cap_centi(config.devices[0]) == 150
 
 
 def test_without_handrails_the_cap_is_two(load_toml: Callable[..., Config]) -> None:
@@ -73,14 +81,12 @@ def test_has_handrails_is_required(problems: Problems) -> None:
 @pytest.mark.parametrize(
     ("key", "looser", "stricter"),
     [
+        ("user_cap_kmh", 3.1, 2.0),
         ("no_handrails_cap_kmh", 2.5, 1.5),
         ("acceleration_kmh_per_s", 0.2, 0.05),
         ("stale_telemetry_s", 5.0, 2.0),
         ("max_incline_percent", 12.0, 5.0),
-        ("manual_nudge_kmh_per_min", 0.5, 0.05),
-        ("no_increase_first_s", 60.0, 300.0),
-        ("max_block_min", 45.0, 20.0),
-        ("no_handrails_max_block_min", 15.0, 5.0),
+        ("incline_ramp_percent_per_min", 1.5, 0.5),
     ],
 )
 def test_safety_settings_may_only_be_tightened(
@@ -109,9 +115,15 @@ def test_non_finite_numbers_are_refused(problems: Problems, value: str) -> None:
     assert list(found) == ["safety.user_cap_kmh"]
 
 
-@pytest.mark.parametrize("value", [0, -1.0])
-def test_caps_must_be_positive(problems: Problems, value: float) -> None:
+@pytest.mark.parametrize("value", [0, -1.0, 0.005])
+def test_caps_must_be_at_least_the_finest_step(problems: Problems, value: float) -> None:
     assert list(problems(toml_device(user_cap_kmh=value))) == ["devices.0.user_cap_kmh"]
+
+
+def test_acceleration_below_the_finest_step_is_refused(problems: Problems) -> None:
+    # 0.005 km/h/s would round to 0 in wire units; refusing beats silently using 0.01.
+    found = problems(toml_device() + "[safety]\nacceleration_kmh_per_s = 0.005\n")
+    assert found["safety.acceleration_kmh_per_s"].startswith("must be ≥ 0.01")
 
 
 def test_cap_in_centi_rounds_down(load_toml: Callable[..., Config]) -> None:
@@ -175,13 +187,63 @@ def test_cap_in_force_never_exceeds_any_limit(
     (pad,) = config.devices
     cap = config.cap_kmh(pad)
     assert math.isfinite(cap)
-    assert 0 < cap <= limits.ABSOLUTE_CAP_KMH
+    assert 0 < cap <= limits.DEFAULT_USER_CAP_KMH < limits.ABSOLUTE_CAP_KMH
     assert cap <= safety_cap
-    assert config.cap_centi(pad) <= 400
+    assert 1 <= config.cap_centi(pad) <= 300
     if device_cap is not None:
         assert cap <= device_cap
     if not has_handrails:
         assert cap <= min(no_rails_cap, limits.NO_HANDRAILS_CAP_KMH)
+
+
+def within(low: float, high: float) -> st.SearchStrategy[float]:
+    return st.floats(min_value=low, max_value=high)
+
+
+@given(
+    user_cap=within(0.01, limits.DEFAULT_USER_CAP_KMH),
+    no_rails_cap=within(0.01, limits.NO_HANDRAILS_CAP_KMH),
+    acceleration=within(0.01, limits.ACCELERATION_LIMIT_KMH_PER_S),
+    incline=within(0, limits.INCLINE_CAP_PERCENT),
+    incline_ramp=within(0.1, limits.INCLINE_RAMP_PERCENT_PER_MIN),
+    stale=within(limits.STALE_TELEMETRY_FLOOR_S, limits.STALE_TELEMETRY_S),
+    has_handrails=st.booleans(),
+)
+def test_whatever_the_config_accepts_the_governor_accepts(
+    *,
+    user_cap: float,
+    no_rails_cap: float,
+    acceleration: float,
+    incline: float,
+    incline_ramp: float,
+    stale: float,
+    has_handrails: bool,
+) -> None:
+    """Every value inside the documented ranges is accepted, and a configuration that passes
+    `config check` never fails later in the safety module (``Limits`` refuses looser values)."""
+    config = Config.model_validate(
+        {
+            "devices": [device(has_handrails=has_handrails)],
+            "safety": {
+                "user_cap_kmh": user_cap,
+                "no_handrails_cap_kmh": no_rails_cap,
+                "acceleration_kmh_per_s": acceleration,
+                "max_incline_percent": incline,
+                "incline_ramp_percent_per_min": incline_ramp,
+                "stale_telemetry_s": stale,
+            },
+        }
+    )
+    safety = config.safety
+    governed = Limits(
+        user_speed_cap=config.cap_centi(config.devices[0]),
+        handrails=has_handrails,
+        acceleration_centi_per_s=kmh_to_centi(safety.acceleration_kmh_per_s),
+        incline_cap=percent_to_deci(safety.max_incline_percent),
+        incline_ramp_deci_per_min=percent_to_deci(safety.incline_ramp_percent_per_min),
+        stale_telemetry_s=safety.stale_telemetry_s,
+    )
+    assert centi_to_kmh(governed.speed_cap) <= config.cap_kmh(config.devices[0])
 
 
 def test_model_validate_uses_neither_files_nor_environment(

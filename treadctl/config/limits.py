@@ -1,47 +1,50 @@
-"""Safety numbers the configuration is checked against, each with its source.
+"""The safety numbers the configuration is checked against, in the km/h and percent people
+write in the file.
 
-The configuration may only make these *more* conservative (lower speeds and accelerations,
-shorter timeouts, longer waits). The one value a person may raise is the user cap, and never
-above :data:`ABSOLUTE_CAP_KMH`. Sources: ``retro-walking.md`` (the project's reference table of
-studies and defaults) and the issues that set the defaults.
+They are derived from :mod:`treadctl.safety.limits` (exact wire units, each with its source), so
+the configuration and the governor cannot disagree: whatever ``treadctl config check`` accepts,
+``treadctl.safety.limits.Limits`` accepts too. Every setting may only be made *more*
+conservative than these defaults.
 """
 
 from __future__ import annotations
 
-ABSOLUTE_CAP_KMH = 4.0
-"""No configuration, profile or command may exceed this: the highest backward treadmill speed
-used in the studies (Cipriani et al. 1995, JOSPT 22(3):95; retro-walking.md "absolute cap")."""
+from treadctl.safety import limits as safety
+from treadctl.units import centi_to_kmh, deci_to_percent
 
-DEFAULT_USER_CAP_KMH = 3.0
-"""About half the backward walk→run transition of 5.9 km/h (Hreljac et al. 2005;
-retro-walking.md "profile cap")."""
+ABSOLUTE_CAP_KMH = centi_to_kmh(safety.ABSOLUTE_SPEED_CAP)
+"""4.0 km/h: the highest backward treadmill speed in the studies (Cipriani et al. 1995). No
+configuration, profile or command exceeds it."""
 
-NO_HANDRAILS_CAP_KMH = 2.0
-"""Walking pad without handrails: no support within reach (retro-walking.md)."""
+DEFAULT_USER_CAP_KMH = centi_to_kmh(safety.DEFAULT_USER_SPEED_CAP)
+"""3.0 km/h, about half the backward walk→run transition (Hreljac et al. 2005); user-adjustable
+downwards only (retro-walking.md "profile cap")."""
 
-ACCELERATION_LIMIT_KMH_PER_S = 0.1
-"""~100x gentler than fall-perturbation training (retro-walking.md "acceleration limit")."""
+NO_HANDRAILS_CAP_KMH = centi_to_kmh(safety.HANDRAIL_FREE_SPEED_CAP)
+"""2.0 km/h for a treadmill without handrails: no support within reach (retro-walking.md)."""
 
-STALE_TELEMETRY_S = 3.0
-"""No treadmill data for "more than a few seconds" ends or pauses the profile
-(retro-walking.md "Safety reactions"; default 3 s from the safety issue)."""
+ACCELERATION_LIMIT_KMH_PER_S = centi_to_kmh(safety.ACCELERATION_CENTI_PER_S)
+"""0.1 km/h per second, ~100x gentler than fall-perturbation training (retro-walking.md)."""
+
+FINEST_SPEED_KMH = centi_to_kmh(1)
+"""0.01 km/h: the resolution of FTMS speeds (FTMS v1.0 §4.16, Set Target Speed: u16 in
+0.01 km/h). Speed caps and the acceleration limit below it would round to zero."""
+
+INCLINE_CAP_PERCENT = deci_to_percent(safety.INCLINE_CAP)
+"""10 %: never above (retro-walking.md; NCKU 2000 found 10 % the most stable backward pattern)."""
+
+INCLINE_RAMP_PERCENT_PER_MIN = deci_to_percent(safety.INCLINE_RAMP_DECI_PER_MIN)
+"""1.0 % per minute (the safety module's engineering choice; see its comment)."""
+
+FINEST_INCLINE_PERCENT = deci_to_percent(1)
+"""0.1 %: the resolution of FTMS inclines (FTMS v1.0 §4.16, Set Target Inclination: s16 in
+0.1 %)."""
+
+STALE_TELEMETRY_S = safety.STALE_TELEMETRY_S
+"""3 s without Treadmill Data ends or pauses the profile ("more than a few seconds",
+retro-walking.md; issue 5 default)."""
 
 STALE_TELEMETRY_FLOOR_S = 1.5
-"""Lower bound for the stale-telemetry timeout: many treadmills send Treadmill Data about once
-a second (the simulator's default interval is 1 s), so below 1.5 s one late record would stop
-the belt (a false alarm, not extra safety)."""
-
-INCLINE_CAP_PERCENT = 10.0
-"""Never above 10 % incline (retro-walking.md; NCKU 2000 found 10 % the most stable)."""
-
-MANUAL_NUDGE_KMH_PER_MIN = 0.1
-"""At most +0.1 km/h per minute for manual nudges (retro-walking.md)."""
-
-NO_INCREASE_FIRST_S = 180.0
-"""No speed increase in the first 3 minutes of a block (retro-walking.md)."""
-
-MAX_BLOCK_MIN = 30.0
-"""Longest retro block: 30 min (Chang et al. 2021; retro-walking.md progression "max 30 min")."""
-
-NO_HANDRAILS_MAX_BLOCK_MIN = 10.0
-"""Walking pad without handrails: blocks ≤ 10 min (retro-walking.md)."""
+"""Lower bound for the stale-telemetry timeout: many treadmills send Treadmill Data about once a
+second (FTMS "typically 1 Hz"; the simulator's default interval is 1 s), so below 1.5 s one
+late record would stop the belt: a false alarm, not extra safety."""

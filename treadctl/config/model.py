@@ -97,8 +97,14 @@ def _mqtt_protocol(value: Any) -> Any:
     return value
 
 
-Speed = Annotated[float, Field(gt=0), _at_most(limits.ABSOLUTE_CAP_KMH, "absolute cap")]
-Seconds = Annotated[float, Field(gt=0)]
+UserCap = Annotated[
+    float,
+    _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
+    _at_most(limits.ABSOLUTE_CAP_KMH, "absolute cap"),
+    _at_most(limits.DEFAULT_USER_CAP_KMH, "user cap, may only be lowered; retro-walking.md"),
+]
+"""A speed cap in km/h. Above 4.0 the message names the absolute cap; above 3.0 the default
+user cap, which may only be lowered (as ``treadctl.safety.limits.Limits`` requires)."""
 
 
 class Section(BaseModel):
@@ -120,7 +126,7 @@ class DeviceConfig(Section):
     """Advertised name, used for discovery when no address is given."""
     has_handrails: bool
     """Required: a treadmill without handrails gets the 2.0 km/h cap (retro-walking.md)."""
-    user_cap_kmh: Speed | None = None
+    user_cap_kmh: UserCap | None = None
     """Lowers ``safety.user_cap_kmh`` for this treadmill; never raises it."""
     simulator: bool = False
     """True for the bundled simulator. Time compression (``--speedup``) is refused otherwise."""
@@ -223,42 +229,38 @@ class MqttConfig(Section):
 
 
 class SafetyConfig(Section):
-    """``[safety]``: may only be made more conservative than the defaults (see ``limits``)."""
+    """``[safety]``: may only be made more conservative than the defaults (see ``limits``).
 
-    user_cap_kmh: Speed = limits.DEFAULT_USER_CAP_KMH
-    """Highest speed for every treadmill; may be raised up to the absolute cap, 4.0 km/h."""
+    Every field here reaches the governor (``treadctl.safety.limits.Limits``); the fixed rules
+    (no speed-up in a block's first 3 minutes, +0.1 km/h per minute nudges, 10-minute blocks
+    without handrails) live in the safety module and are not configurable.
+    """
+
+    user_cap_kmh: UserCap = limits.DEFAULT_USER_CAP_KMH
+    """Highest speed for every treadmill (a treadmill's own cap may only lower it)."""
     no_handrails_cap_kmh: Annotated[
-        float, Field(gt=0), _at_most(limits.NO_HANDRAILS_CAP_KMH, "cap without handrails")
+        float,
+        _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
+        _at_most(limits.NO_HANDRAILS_CAP_KMH, "cap without handrails, retro-walking.md"),
     ] = limits.NO_HANDRAILS_CAP_KMH
     acceleration_kmh_per_s: Annotated[
         float,
-        Field(gt=0),
+        _at_least(limits.FINEST_SPEED_KMH, "the finest speed step per second"),
         _at_most(limits.ACCELERATION_LIMIT_KMH_PER_S, "acceleration limit, retro-walking.md"),
     ] = limits.ACCELERATION_LIMIT_KMH_PER_S
+    max_incline_percent: Annotated[
+        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, "incline cap, retro-walking.md")
+    ] = limits.INCLINE_CAP_PERCENT
+    incline_ramp_percent_per_min: Annotated[
+        float,
+        _at_least(limits.FINEST_INCLINE_PERCENT, "the finest incline step per minute"),
+        _at_most(limits.INCLINE_RAMP_PERCENT_PER_MIN, "incline ramp limit"),
+    ] = limits.INCLINE_RAMP_PERCENT_PER_MIN
     stale_telemetry_s: Annotated[
         float,
         _at_most(limits.STALE_TELEMETRY_S, "stale-telemetry default; shorter is stricter"),
         _at_least(limits.STALE_TELEMETRY_FLOOR_S, "treadmills send data about once a second"),
     ] = limits.STALE_TELEMETRY_S
-    max_incline_percent: Annotated[
-        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, "incline cap, retro-walking.md")
-    ] = limits.INCLINE_CAP_PERCENT
-    manual_nudge_kmh_per_min: Annotated[
-        float,
-        Field(gt=0),
-        _at_most(limits.MANUAL_NUDGE_KMH_PER_MIN, "manual nudge limit, retro-walking.md"),
-    ] = limits.MANUAL_NUDGE_KMH_PER_MIN
-    no_increase_first_s: Annotated[
-        float, _at_least(limits.NO_INCREASE_FIRST_S, "no speed-up in a block's first 3 minutes")
-    ] = limits.NO_INCREASE_FIRST_S
-    max_block_min: Annotated[
-        float, Field(gt=0), _at_most(limits.MAX_BLOCK_MIN, "longest retro block in the trials")
-    ] = limits.MAX_BLOCK_MIN
-    no_handrails_max_block_min: Annotated[
-        float,
-        Field(gt=0),
-        _at_most(limits.NO_HANDRAILS_MAX_BLOCK_MIN, "block limit without handrails"),
-    ] = limits.NO_HANDRAILS_MAX_BLOCK_MIN
 
 
 class LoggingConfig(Section):
@@ -329,8 +331,7 @@ class Config(Section):
                 problems.append(
                     f"devices.{index}.user_cap_kmh: {device.user_cap_kmh} is above "
                     f"safety.user_cap_kmh ({self.safety.user_cap_kmh}); a treadmill's cap may "
-                    "only lower it (raise safety.user_cap_kmh, at most "
-                    f"{limits.ABSOLUTE_CAP_KMH}, to allow more)"
+                    "only lower it"
                 )
             if self.backend_for(device) == "bumble" and self.transport_for(device) is None:
                 problems.append(
