@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
@@ -93,6 +94,20 @@ def test_send_failure_is_a_typed_error(tmp_path: Path) -> None:
         notifier.watchdog()
     assert info.value.errno is not None
     assert info.value.address == address
+
+
+def test_a_full_queue_drops_instead_of_blocking(path_socket: tuple[str, socket.socket]) -> None:
+    address, sock = path_socket  # nobody reads: the kernel queue fills up
+    with Notifier(address) as notifier:
+        results = [notifier.watchdog() for _ in range(5000)]
+    assert results[0] is True
+    assert False in results  # dropped once full, without blocking or raising
+    received = 0
+    sock.setblocking(False)
+    with contextlib.suppress(BlockingIOError):
+        while sock.recv(64) == b"WATCHDOG=1\n":
+            received += 1
+    assert received == results.count(True)
 
 
 def test_unsupported_address_is_refused() -> None:

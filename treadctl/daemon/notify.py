@@ -70,9 +70,9 @@ class Notifier:
     """Sends notifications to one systemd notification socket.
 
     Create it with :meth:`from_environ`; use it as a context manager (or call :meth:`close`)
-    to release its socket. Sending never blocks: a full socket buffer raises
-    :class:`NotifyError` like any other failure, and the caller decides (a missed ping is
-    retried at the next interval).
+    to release its socket. Sending never blocks the event loop: when systemd's queue is full
+    the message is dropped and the call returns False (the next watchdog ping or status line
+    follows at the next interval); any other failure raises :class:`NotifyError`.
     """
 
     def __init__(self, address: str | None) -> None:
@@ -91,9 +91,11 @@ class Notifier:
         return self._target is not None
 
     def notify(self, **fields: str | int) -> bool:
-        """Send ``fields`` as one datagram. True when sent, False when disabled.
+        """Send ``fields`` as one datagram. True when sent; False when disabled (no
+        ``$NOTIFY_SOCKET``) or when the receiver's queue is full (the datagram is dropped).
 
-        Raises :class:`NotifyError` (with the errno) when the socket refuses the datagram.
+        Raises :class:`NotifyError` (with the errno) when the socket refuses the datagram for
+        any other reason (e.g. nobody listens at that address).
         """
         message = format_message(fields)
         if self._target is None:
@@ -104,6 +106,8 @@ class Notifier:
             self._sock = sock
         try:
             self._sock.sendto(message, self._target)
+        except BlockingIOError:
+            return False
         except OSError as exc:
             raise NotifyError(
                 f"cannot notify systemd at {self.address}: {exc.strerror or exc}",
