@@ -131,6 +131,17 @@ def load_profile_text(
     return profile
 
 
+def locate(problems: Sequence[Problem], path: Path | str) -> list[Problem]:
+    """Fill in file and line for problems found on an already loaded profile (for example by
+    :func:`treadctl.workout.check.check_profile_for_device`)."""
+    path = Path(path)
+    try:
+        lines = _line_map_of(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        lines = {}
+    return [_with_line(Problem(p.field, p.reason, str(path)), lines) for p in problems]
+
+
 def _walk(
     node: yaml.Node,
     path: FieldPath,
