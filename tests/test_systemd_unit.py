@@ -7,6 +7,7 @@ import configparser
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "treadctl.service"
 CHECK = ROOT / "scripts" / "check-systemd"
 
-needs_analyze = pytest.mark.skipif(
+_analyze_missing = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None,
     reason="systemd-analyze is not installed (scripts/bootstrap --with-test-tools installs it)",
 )
+
+
+def needs_analyze(test: Callable[..., None]) -> Callable[..., None]:
+    """Runs scripts/check-systemd (a real process): skipped only without systemd-analyze."""
+    marked: Callable[..., None] = pytest.mark.crossprocess(_analyze_missing(test))
+    return marked
 
 
 def _run_check(unit: Path, **env: str) -> subprocess.CompletedProcess[str]:

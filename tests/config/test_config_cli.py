@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -85,6 +87,23 @@ def test_shown_toml_loads_back_to_the_same_configuration(tmp_path: Path) -> None
     shown = tmp_path / "shown.toml"
     shown.write_text(to_toml(original), encoding="utf-8")
     assert load_config(shown, env={}) == original
+
+
+@pytest.mark.crossprocess
+def test_installed_command_line_exit_codes(tmp_path: Path) -> None:
+    """The real entry point (treadctl.cli.main registers the config command)."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[devices]]\nid = 'pad'\n", encoding="utf-8")
+    command = [sys.executable, "-m", "treadctl.cli.main", "config", "check", "--config"]
+    good_run = subprocess.run(
+        [*command, str(EXAMPLE)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert good_run.returncode == 0, good_run.stderr
+    bad_run = subprocess.run(
+        [*command, str(bad)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert bad_run.returncode == 2
+    assert "devices.0.has_handrails: required" in bad_run.stderr
 
 
 def test_config_without_an_action_is_a_usage_error() -> None:
