@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -105,13 +105,6 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def _drop_color_message(
-    logger: WrappedLogger, method_name: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    event_dict.pop("color_message", None)
-    return event_dict
-
-
 def configure_logging(
     level: str = "INFO",
     fmt: LogFormat = "auto",
@@ -153,7 +146,6 @@ def configure_logging(
         foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _drop_color_message,
             *final,
         ],
     )

@@ -68,6 +68,10 @@ def _table(lines: list[str], path: list[str], table: Mapping[str, Any]) -> None:
 
 def to_toml(config: Config) -> str:
     """TOML that ``load_config`` reads back to the same configuration (secrets masked)."""
-    lines: list[str] = []
+    lines = [
+        "# treadctl configuration in force (file + environment + credentials + defaults).",
+        "# Secrets are masked as **********: do not copy them back.",
+        "",
+    ]
     _table(lines, [], masked(config))
-    return "\n".join(lines).lstrip("\n") + "\n"
+    return "\n".join(lines) + "\n"
