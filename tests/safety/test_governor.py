@@ -328,3 +328,25 @@ def test_speed_rise_waits_a_minute_after_an_incline_rise() -> None:
     later_speed = [at for at, c in log if c.kind == CommandKind.SET_SPEED and at > incline_at[0]]
     assert later_speed
     assert min(later_speed) - incline_at[0] >= 60
+
+
+def test_echo_of_our_own_stop_is_not_a_console_stop() -> None:
+    gov = running(PAD, 150)
+    gov.stop(T0 + 5, reason="planned rest")
+    assert kinds(drain(gov, T0 + 5)) == [(CommandKind.STOP, None)]
+    # Real pads echo the status to the client that caused it, even before the write response.
+    gov.observe(DeviceEvent(at=T0 + 5.2, kind=EventKind.CONSOLE_STOP, value=None))
+    assert gov.latch is None
+    gov.observe(Reading(at=T0 + 8, speed=0))
+    assert gov.phase == Phase.STOPPED
+    # A console stop long after ours is a person at the console.
+    gov.observe(DeviceEvent(at=T0 + 9, kind=EventKind.CONSOLE_STOP, value=None))
+    assert gov.latch == LatchReason.CONSOLE_STOP
+
+
+def test_a_console_pause_is_not_the_echo_of_our_stop() -> None:
+    gov = running(PAD, 150)
+    gov.stop(T0 + 5)
+    drain(gov, T0 + 5)
+    gov.observe(DeviceEvent(at=T0 + 5.5, kind=EventKind.CONSOLE_PAUSE, value=None))
+    assert gov.latch == LatchReason.CONSOLE_PAUSE

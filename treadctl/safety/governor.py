@@ -195,6 +195,7 @@ class Governor:
     _start: _StartPlan | None = None
     _in_flight: _InFlight | None = None
     _notices: list[Notice] = field(default_factory=list)
+    _stops_sent: dict[CommandKind, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.set_device(self.info)
@@ -412,6 +413,9 @@ class Governor:
                 self._latch(LatchReason.OVERSPEED, e.at, f"device target {e.value} above cap")
             return
         reason = _EVENT_LATCH.get(e.kind)
+        if reason is not None and self._is_echo(e):
+            self._note(e.at, f"{e.kind.value} status is the echo of our own command")
+            reason = None
         if reason is not None:
             self._latch(reason, e.at, f"device event {e.kind.value}")
         if e.kind == EventKind.DISCONNECTED:
@@ -539,7 +543,22 @@ class Governor:
 
     def _issue(self, command: Command, now: float) -> Command:
         self._in_flight = _InFlight(command, now)
+        if command.kind in (CommandKind.STOP, CommandKind.PAUSE):
+            self._stops_sent[command.kind] = now
         return command
+
+    def _is_echo(self, e: DeviceEvent) -> bool:
+        """A console stop/pause status that answers our own Stop/Pause (ftms.md: devices echo
+        status changes to the client that caused them, some before the write response)."""
+        ours = {
+            EventKind.CONSOLE_STOP: CommandKind.STOP,
+            EventKind.CONSOLE_PAUSE: CommandKind.PAUSE,
+        }
+        kind = ours.get(e.kind)
+        if kind is None:
+            return False
+        sent = self._stops_sent.get(kind)
+        return sent is not None and 0 <= e.at - sent <= L.ECHO_WINDOW_S
 
     def _stop_action(self, now: float) -> Action:
         plan = self._stop
