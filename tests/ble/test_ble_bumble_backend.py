@@ -193,3 +193,24 @@ async def test_unknown_local_link_is_a_transport_error() -> None:
     client = BleakClient(ADDRESS, backend=client_cls)
     with pytest.raises(Exception, match="no in-process link"):
         await client.connect()
+
+
+async def test_a_client_connects_again_after_the_peer_dropped_it(
+    link: LocalLink, spec: str
+) -> None:
+    _, client_cls = bumble_backends(spec)
+    gone = asyncio.Event()
+    async with peripheral(link) as tread:
+        device = await _find(spec)
+        client = BleakClient(device, lambda _c: gone.set(), backend=client_cls)
+        await client.connect()
+        try:
+            await tread.drop_connection()
+            async with asyncio.timeout(5):
+                await gone.wait()
+            await client.connect()  # the same object, a new connection on a fresh host
+            assert client.is_connected
+            assert bumble_host.registry().open_specs() == [spec]
+            assert await client.read_gatt_char(SPEED_RANGE) == bytes.fromhex("32005802 0a00")
+        finally:
+            await client.disconnect()

@@ -14,7 +14,7 @@ from treadctl.ble.errors import NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor, SupervisorItem
-from treadctl.control.port import Reading
+from treadctl.control.port import DeviceEvent, EventKind, Reading
 
 DEADLINE = 5.0
 
@@ -100,3 +100,22 @@ async def test_failed_connects_back_off_by_the_given_function(spec: str) -> None
     assert [s.attempt for s in states] == [1, 2, 3]
     assert delays[:3] == [1, 2, 3]
     assert all("DeviceNotFound" in s.reason for s in states)
+
+
+async def test_the_port_stream_carries_observations_only(link: LocalLink, spec: str) -> None:
+    async with peripheral(link) as tread:
+        supervisor = ReconnectSupervisor(lambda: TreadmillLink(options(spec)))
+        seen: list[object] = []
+        async with asyncio.TaskGroup() as group:
+            runner = group.create_task(supervisor.run())
+            async with asyncio.timeout(DEADLINE):
+                async for item in supervisor.port.observations():
+                    seen.append(item)
+                    if isinstance(item, DeviceEvent) and item.kind is EventKind.CONNECTED:
+                        await tread.notify_speed(42)
+                    if isinstance(item, Reading):
+                        break
+            runner.cancel()
+    assert not any(isinstance(item, LinkStateEvent) for item in seen)
+    assert isinstance(seen[-1], Reading)
+    assert seen[-1].speed == 42

@@ -231,6 +231,8 @@ class BleakClientBumble(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         if self._connection is not None:
             return
+        if self._host is not None:  # the peer dropped the last connection: let go of its host
+            await self._teardown(disconnect=False)
         timeout = float(kwargs.get("timeout", self._timeout))
         host = await bumble_host.registry().acquire(self._spec)
         self._host = host

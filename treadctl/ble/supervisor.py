@@ -93,7 +93,16 @@ class SupervisedPort:
         await self._link().pause()
 
     def observations(self) -> AsyncIterator[Observation]:
-        raise TypeError("iterate ReconnectSupervisor.observations() instead")
+        """The supervisor's stream without its LinkStateEvents.
+
+        The same single stream as :meth:`ReconnectSupervisor.observations`: iterate one of them.
+        """
+        return self._only_observations()
+
+    async def _only_observations(self) -> AsyncIterator[Observation]:
+        async for item in self._supervisor.observations():
+            if not isinstance(item, LinkStateEvent):
+                yield item
 
 
 class ReconnectSupervisor:
