@@ -116,3 +116,12 @@ async def test_the_stream_ends_after_close_once_drained() -> None:
     stream.close()
     stream.push(Reading(0.0, speed=2))  # ignored after close
     assert [item async for item in stream] == [Reading(0.0, speed=1)]
+
+
+def test_mph_check_ignores_a_belt_running_down_at_the_real_pads_rate() -> None:
+    # From 4.00 km/h down to a 2.00 km/h target at 0.3 km/h per second, a reading every
+    # ~190 ms: the belt passes 3.22 km/h (1.609 x 2.00) without settling there.
+    check = MphCheck()
+    check.expect(200)
+    speeds = [400 - round(i * 0.19 * 30) for i in range(36)] + [200] * 5
+    assert all(check.observe(max(s, 200)) is None for s in speeds)

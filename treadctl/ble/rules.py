@@ -66,9 +66,10 @@ MPH_TOLERANCE = 0.06
 """Accepted deviation from 1.609 (or 1/1.609): belts settle within a few percent of target."""
 MPH_STABLE_READINGS = 3
 """Consecutive readings that must agree before a ratio is judged (a belt ramping through a
-speed must not trip the check; a real pad's run-down is ~0.3 km/h per second, ftms.md)."""
-MPH_STABLE_SPREAD = 2
-"""Readings within 0.02 km/h of each other count as settled."""
+speed must not trip the check)."""
+MPH_STABLE_SPREAD = 5
+"""Readings within 0.05 km/h of each other count as settled: a belt ramping at the slowest rate
+seen (0.3 km/h per second, ftms.md) with a reading every ~190 ms moves 0.11 km/h over three."""
 
 
 @dataclass
