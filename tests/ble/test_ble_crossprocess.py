@@ -24,18 +24,6 @@ SPEEDUP = 20.0
 DEADLINE = 15.0
 
 
-async def control_granted(proc: SimProcess, request: object) -> None:
-    """Request control, then let treadsim finish the procedure before the next write.
-
-    treadsim (213fdac) clears its "procedure pending" flag in a task after the indication is
-    confirmed; a write arriving in the same TCP segment as the confirmation gets ATT 0xFE.
-    Reported to its owner; until fixed, tests sync on the simulator's state between the first
-    two procedures (the link itself sends the next write only after the confirmation).
-    """
-    await request()  # type: ignore[operator]
-    await proc.wait({"procedure_pending": False})
-
-
 def written(proc: SimProcess) -> list[str]:
     return [r["hex"] for r in proc.trace_records("write")]
 
@@ -50,9 +38,7 @@ async def speed_reported(link: TreadmillLink, speed: int) -> None:
 async def session(proc: SimProcess, transport: str) -> None:
     options = LinkOptions(backend="bumble", transport=transport, idle_release_s=None)
     async with TreadmillLink(options) as link:
-        await proc.command("resume_notifying")  # wakes an idle treadsim (see the in-process tests)
         await speed_reported(link, 0)
-        await control_granted(proc, link.request_control)
         await link.start()
         await link.set_target_speed(230)
         await speed_reported(link, 230)
@@ -99,9 +85,7 @@ async def test_reconnect_across_processes_sends_nothing(tmp_path: Path) -> None:
         async with asyncio.TaskGroup() as group:
             runner = group.create_task(supervisor.run())
             await until(state(LinkState.CONNECTED))
-            await proc.command("resume_notifying")
             await until(lambda i: isinstance(i, Reading) and i.speed == 0)
-            await control_granted(proc, supervisor.port.request_control)
             await supervisor.port.start()
             await supervisor.port.set_target_speed(200)
             await until(lambda i: isinstance(i, Reading) and i.speed == 200)
@@ -109,7 +93,6 @@ async def test_reconnect_across_processes_sends_nothing(tmp_path: Path) -> None:
             await proc.command("disconnect_now")
             await until(state(LinkState.DISCONNECTED))
             await until(state(LinkState.CONNECTED))
-            await proc.command("resume_notifying")
             await until(lambda i: isinstance(i, Reading))
             assert written(proc) == before == ["00", "07", "02c800"]
             runner.cancel()

@@ -91,13 +91,7 @@ async def event_of(link: TreadmillLink, kind: EventKind) -> DeviceEvent:
 
 
 async def first_data(sim: Simulator, link: TreadmillLink) -> None:
-    """Wait for the first (idle) Treadmill Data.
-
-    treadsim (213fdac) does not wake its engine when a client enables notifications, so an idle
-    machine sends no data until something else happens; ``resume_notifying`` is a no-op action
-    that wakes it. Reported to the simulator's owner.
-    """
-    await sim.resume_notifying()
+    """Wait for the first (idle) Treadmill Data."""
     await reading_where(link, lambda s: s == 0)
 
 
@@ -267,7 +261,6 @@ async def test_reconnect_never_restarts_the_belt() -> None:
         async with asyncio.TaskGroup() as group:
             runner = group.create_task(supervisor.run())
             await state(LinkState.CONNECTED)
-            await s.sim.resume_notifying()  # see first_data()
             async with asyncio.timeout(DEADLINE):
                 async for item in items:
                     if isinstance(item, Reading) and item.speed == 0:
@@ -279,7 +272,6 @@ async def test_reconnect_never_restarts_the_belt() -> None:
             await s.sim.disconnect_now()
             await state(LinkState.DISCONNECTED)
             await state(LinkState.CONNECTED)
-            await s.sim.resume_notifying()  # see first_data()
             async with asyncio.timeout(DEADLINE):
                 async for item in items:  # the new link is set up and receiving
                     if isinstance(item, Reading):

@@ -348,7 +348,10 @@ class TreadmillLink:
         self._client = client
         self._connected = True
         self._exit.push_async_callback(self._disconnect, "closed by the daemon")
-        await self._setup(client, device)
+        try:
+            await self._setup(client, device)
+        except (BleakError, TimeoutError) as exc:  # the peer went away during set-up
+            raise ConnectFailed(device.address, f"during set-up: {exc}") from exc
         if opts.idle_release_s is not None:
             group = await self._exit.enter_async_context(asyncio.TaskGroup())
             watcher = group.create_task(self._idle_watch(opts.idle_release_s))
