@@ -28,6 +28,7 @@ from treadctl.control.port import (
     SpeedRange,
 )
 from treadctl.errors import TreadctlError
+from treadctl.safety.limits import ECHO_WINDOW_S
 
 RUN_DOWN_CENTI_PER_S = 30  # ftms.md: "Run-down after Stop on a real pad: about 0.3 km/h per second"
 
@@ -190,3 +191,13 @@ class FakePort:
 
     def sent(self, kind: str) -> list[Sent]:
         return [s for s in self.log if s.kind == kind]
+
+
+def echo_of_own_command(port: FakePort, kind: EventKind) -> bool:
+    """Whether a console stop/pause status now would be the echo of our own Stop/Pause sent in
+    the last 2 s (the governor ignores those: ECHO_WINDOW_S, ftms.md)."""
+    ours = {EventKind.CONSOLE_STOP: "stop", EventKind.CONSOLE_PAUSE: "pause"}.get(kind)
+    now = port.clock.now()
+    return ours is not None and any(
+        s.kind == ours and 0 <= now - s.at <= ECHO_WINDOW_S for s in port.log
+    )

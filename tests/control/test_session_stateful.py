@@ -33,6 +33,7 @@ from treadctl.workout.loader import load_profile_text
 from treadctl.workout.models import Profile
 
 from .fakes import FINE, PAD, FakeClock, FakePort
+from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
 SESSION_SEQUENCES = 20_000 if FUZZ else int(os.environ.get("SESSION_SEQ", "2000"))
@@ -296,9 +297,10 @@ class SessionMachine(RuleBasedStateMachine):
             return  # a gone device sends nothing (no precondition: they slow generation)
         self.permit = False
         active = self.runner.state in (SessionState.STARTING, SessionState.RUNNING)
+        echo = _echo(self.port, kind)
         self.runner.observe(self.port.event(kind))
         self._settle()
-        if active:
+        if active and not echo:
             assert self.runner.state in (SessionState.PAUSED, SessionState.ABORTED)
 
     @rule()
