@@ -17,6 +17,7 @@ from treadctl.safety.errors import (
     BeltStateError,
     LatchedError,
     LimitExceededError,
+    NotSupportedError,
 )
 from treadctl.safety.governor import (
     Command,
@@ -350,3 +351,14 @@ def test_a_console_pause_is_not_the_echo_of_our_stop() -> None:
     drain(gov, T0 + 5)
     gov.observe(DeviceEvent(at=T0 + 5.5, kind=EventKind.CONSOLE_PAUSE, value=None))
     assert gov.latch == LatchReason.CONSOLE_PAUSE
+
+
+def test_unusable_device_range_is_never_commanded() -> None:
+    bad = DeviceInfo("bad", None, SpeedRange(100, 600, 0), InclineRange(50, 0, 5))
+    gov = Governor(info=bad)
+    assert gov.info.speed_range is None
+    assert gov.info.incline_range is None
+    gov.observe(Reading(at=T0, speed=0))
+    with pytest.raises(NotSupportedError):
+        gov.start(150, T0)
+    assert drain(gov, T0) == []

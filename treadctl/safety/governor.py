@@ -21,7 +21,7 @@ Guarantees (each one is property-tested in tests/control and tests/safety):
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from treadctl.control.port import (
     DeviceEvent,
@@ -36,6 +36,7 @@ from treadctl.safety.device import check_range, fit_down, ramp_step
 from treadctl.safety.errors import (
     BelowDeviceMinimumError,
     BeltStateError,
+    DeviceRangeError,
     LatchedError,
     LimitExceededError,
     NotSupportedError,
@@ -203,12 +204,23 @@ class Governor:
     # ----------------------------------------------------------------- configuration
 
     def set_device(self, info: DeviceInfo) -> None:
-        """Adopt what the link learned on (re)connecting. Bad ranges raise DeviceRangeError."""
-        if info.speed_range is not None:
-            check_range(info.speed_range, "speed")
-        if info.incline_range is not None:
-            check_range(info.incline_range, "incline")
-        self.info = info
+        """Adopt what the link learned on (re)connecting. An unusable range (zero increment,
+        maximum below minimum) is dropped with a notice: that quantity is then never commanded
+        (NotSupportedError)."""
+        speed, incline = info.speed_range, info.incline_range
+        try:
+            if speed is not None:
+                check_range(speed, "speed")
+        except DeviceRangeError as exc:
+            self._note(self.last_reading_at or 0.0, f"speed not commanded: {exc}")
+            speed = None
+        try:
+            if incline is not None:
+                check_range(incline, "incline")
+        except DeviceRangeError as exc:
+            self._note(self.last_reading_at or 0.0, f"incline not commanded: {exc}")
+            incline = None
+        self.info = replace(info, speed_range=speed, incline_range=incline)
 
     def set_profile_cap(self, cap: int | None, now: float) -> None:
         """Set (or clear) the running profile's cap. It can only lower the effective cap; a
