@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "treadctl.cli.codec",
     "treadctl.cli.config_cmd",
     "treadctl.cli.scan",
+    "treadctl.cli.daemon_cmds",
     "treadctl.cli.profile",
 )
 

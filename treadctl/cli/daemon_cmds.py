@@ -1,0 +1,226 @@
+"""``treadctl run``, ``treadctl session start``, ``treadctl demo`` and ``treadctl status``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from treadctl.cli.main import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+DEFAULT_DEMO_SPEEDUP = 20.0
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run the daemon (systemd runs this)")
+    run.add_argument("--config", type=Path, help="TOML file (default /etc/treadctl/config.toml)")
+    run.set_defaults(handler=_run)
+
+    demo = sub.add_parser(
+        "demo", help="simulator + a backward-walking session with live progress, in one command"
+    )
+    demo.add_argument("--profile", default="retro-beginner")
+    demo.add_argument(
+        "--speedup",
+        type=float,
+        default=DEFAULT_DEMO_SPEEDUP,
+        help=f"time compression of the simulated session (default {DEFAULT_DEMO_SPEEDUP:g})",
+    )
+    demo.add_argument("--preset", default="generic", help="simulator preset (default generic)")
+    demo.add_argument("--mqtt", metavar="HOST:PORT", help="use this broker")
+    demo.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
+    demo.set_defaults(handler=_demo)
+
+    session = sub.add_parser("session", help="run a profile from this terminal")
+    session_sub = session.add_subparsers(dest="session_command", metavar="ACTION")
+    start = session_sub.add_parser("start", help="start PROFILE on a configured treadmill")
+    start.add_argument("profile")
+    start.add_argument("--config", type=Path)
+    start.add_argument("--device", help="device id (default: the only configured one)")
+    start.add_argument(
+        "--speedup",
+        type=float,
+        default=1.0,
+        help="time compression; only for a treadmill configured as the simulator",
+    )
+    start.set_defaults(handler=_session_start)
+    session.set_defaults(handler=lambda _a: (session.print_help(), EXIT_USAGE)[1])
+
+    status = sub.add_parser("status", help="print the retained state from MQTT")
+    status.add_argument("--config", type=Path)
+    status.add_argument("--timeout", type=float, default=3.0)
+    status.set_defaults(handler=_status)
+
+
+def _load(path: Path | None) -> Any:
+    from treadctl.config.load import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"treadctl: {exc}", file=sys.stderr)
+        return None
+
+
+def _logging(config: Any, *, quiet_console: bool = False) -> None:
+    from treadctl.log import configure_logging  # noqa: PLC0415
+
+    level = "WARNING" if quiet_console else config.logging.level
+    configure_logging(level, config.logging.format, loggers=config.logging.loggers)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    _logging(config)
+    from treadctl.daemon.app import Daemon  # noqa: PLC0415
+
+    asyncio.run(Daemon(config).run())
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
+    from treadctl.daemon.demo import DemoOptions, run_demo  # noqa: PLC0415
+    from treadctl.log import configure_logging  # noqa: PLC0415
+
+    if not args.speedup >= 1:
+        print("treadctl: --speedup must be >= 1", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging("WARNING", "console", stream=sys.stderr)
+    view = LiveView()
+    options = DemoOptions(
+        profile=args.profile,
+        speedup=args.speedup,
+        preset=args.preset,
+        mqtt=args.mqtt,
+        no_mqtt=args.no_mqtt,
+    )
+    summary = asyncio.run(run_demo(options, view))
+    view.message("")
+    view.message(render_summary(summary))
+    return EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
+
+
+def _session_start(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    devices = {d.id: d for d in config.devices}
+    device_id = args.device or (next(iter(devices)) if len(devices) == 1 else None)
+    if device_id is None or device_id not in devices:
+        print(f"treadctl: choose a device with --device ({', '.join(devices)})", file=sys.stderr)
+        return EXIT_USAGE
+    if args.speedup != 1.0 and not devices[device_id].simulator:
+        # Time compression multiplies the real acceleration of a real belt (issue 7).
+        print(
+            f"treadctl: --speedup is refused for {device_id!r}: it is not the simulator "
+            "(it would multiply the real belt's acceleration)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not args.speedup >= 1:
+        print("treadctl: --speedup must be >= 1", file=sys.stderr)
+        return EXIT_USAGE
+    _logging(config, quiet_console=True)
+    return asyncio.run(_session_main(config, device_id, args.profile, args.speedup))
+
+
+async def _session_main(config: Any, device_id: str, profile: str, speedup: float) -> int:
+    from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
+    from treadctl.control.clock import MonotonicClock  # noqa: PLC0415
+    from treadctl.daemon.app import Daemon  # noqa: PLC0415
+    from treadctl.daemon.clock import ScaledClock  # noqa: PLC0415
+    from treadctl.daemon.session_view import SessionRefusedError, run_profile  # noqa: PLC0415
+
+    view = LiveView()
+    clock = ScaledClock(speedup) if speedup != 1.0 else MonotonicClock()
+    daemon = Daemon(config, clock=clock)
+    resume: asyncio.Queue[None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def on_enter() -> None:
+        sys.stdin.readline()
+        resume.put_nowait(None)
+
+    if sys.stdin.isatty():
+        loop.add_reader(sys.stdin.fileno(), on_enter)
+    code = EXIT_FAILED
+    try:
+        async with asyncio.TaskGroup() as tg:
+            running = tg.create_task(daemon.run())
+            try:
+                summary = await run_profile(
+                    daemon,
+                    device_id,
+                    profile,
+                    view,
+                    connect_timeout_s=config.ble.connect_timeout_s + config.ble.scan_timeout_s,
+                    auto_resume_rests=False,
+                    resume_requests=resume,
+                )
+                view.message("")
+                view.message(render_summary(summary))
+                code = EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
+            except SessionRefusedError as exc:
+                view.message(f"refused: {exc}")
+                code = EXIT_FAILED
+            except TimeoutError:
+                view.message(f"treadmill {device_id} not reachable")
+                code = EXIT_FAILED
+            finally:
+                daemon.request_stop("session ended")
+            await running
+    finally:
+        if sys.stdin.isatty():
+            loop.remove_reader(sys.stdin.fileno())
+    return code
+
+
+def _status(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    if not config.mqtt.enabled:
+        print("treadctl: MQTT is not enabled in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    states = asyncio.run(_read_states(config, args.timeout))
+    for device in config.devices:
+        print(json.dumps({"device": device.id, **states.get(device.id, {"state": None})}))
+    return EXIT_OK if states else EXIT_FAILED
+
+
+async def _read_states(config: Any, wait_s: float) -> dict[str, dict[str, Any]]:
+    import aiomqtt  # noqa: PLC0415
+
+    prefix = config.mqtt.topic_prefix
+    wanted = {f"{prefix}/{d.id}/state": d.id for d in config.devices}
+    found: dict[str, dict[str, Any]] = {}
+    password = config.mqtt.password.get_secret_value() if config.mqtt.password else None
+    async with aiomqtt.Client(
+        config.mqtt.host,
+        config.mqtt.port,
+        username=config.mqtt.username,
+        password=password,
+        identifier=None,
+    ) as client:
+        for topic in wanted:
+            await client.subscribe(topic)
+        try:
+            async with asyncio.timeout(wait_s):
+                async for message in client.messages:
+                    device = wanted.get(str(message.topic))
+                    if device is not None and isinstance(message.payload, bytes):
+                        try:
+                            found[device] = {"state": json.loads(message.payload)}
+                        except ValueError:
+                            found[device] = {"state": None, "error": "unreadable state"}
+                    if len(found) == len(wanted):
+                        break
+        except TimeoutError:
+            pass
+    return found

@@ -1,0 +1,221 @@
+"""The daemon: the one composition root, and the one owner of tasks.
+
+``Daemon(config).run()`` builds one :class:`~treadctl.daemon.device.DeviceRuntime` per
+configured treadmill and, when MQTT is enabled, one :class:`~treadctl.mqtt.bridge.MqttBridge`
+for all of them, and runs everything in a single ``asyncio.TaskGroup``:
+
+- per treadmill: its link supervisor, observation pump, governed treadmill and session loop;
+- the bridge's request and emergency-stop consumers (emergency stops have their own task, so a
+  slow command can never delay one);
+- the systemd notifier: ``READY=1`` once every link and the broker are up (or the start-up
+  deadline passed: a treadmill that is switched off must not make systemd restart us in a loop;
+  ``STATUS=`` then says what is down), ``STATUS=`` summaries, ``WATCHDOG=1`` only while the event
+  loop turns and every device's tasks are alive.
+
+Shutdown (SIGTERM, SIGINT, or :meth:`Daemon.request_stop`): ``STOPPING=1``, stop every belt and
+wait until it stands (bounded), then cancel the tasks; the bridge publishes ``offline`` on its
+way out. An unexpected exception in any task cancels the group; each device's governed treadmill
+then sends its graceful Stop while that device's link is still up (see ``device.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from treadctl.commands import ArmingPolicy
+from treadctl.config.model import Config
+from treadctl.control.clock import Clock, MonotonicClock
+from treadctl.daemon.compose import device_limits, link_options, mqtt_settings
+from treadctl.daemon.device import DeviceRuntime
+from treadctl.daemon.notify import Notifier, watchdog_interval
+from treadctl.daemon.profiles import ProfileCatalog
+
+STARTUP_DEADLINE_S = 30.0
+"""READY=1 is sent at the latest this long after start, even if a treadmill is not reachable
+(it may simply be switched off); systemd's default start timeout is 90 s."""
+
+ARMING_MAX_S = 3600.0
+"""Longest arming a person may ask for (one hour; project choice, docs/home-assistant.md)."""
+
+
+class _Shutdown(Exception):
+    """Raised inside the TaskGroup to end it after the belts are stopped."""
+
+
+class Daemon:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        logger: Any = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or MonotonicClock()
+        self.notifier = notifier or Notifier.from_environ()
+        self.log = logger or structlog.get_logger("treadctl.daemon")
+        extra = [config.profiles_dir] if config.profiles_dir else []
+        self.catalog = ProfileCatalog(extra)
+        report = self.catalog.reload()
+        for problem in report.problems:
+            self.log.warning("profile_refused", problem=problem)
+        self.devices: dict[str, DeviceRuntime] = {}
+        for device in config.devices:
+            self.devices[device.id] = DeviceRuntime(
+                device.id,
+                link_options(device, config.ble),
+                device_limits(config, device),
+                self.catalog,
+                clock=self.clock,
+                arming=ArmingPolicy(
+                    default_duration_s=config.mqtt.arming_expiry_s,
+                    max_duration_s=max(ARMING_MAX_S, config.mqtt.arming_expiry_s),
+                ),
+                log=self._device_log,
+            )
+        self._stop = asyncio.Event()
+        self._stop_reason = "requested"
+        self.bridge_up: Callable[[], bool] = lambda: True
+        self._bridge_wait: Callable[[], Awaitable[None]] | None = None
+        self._device_tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+
+    def _device_log(self, event: str, **fields: Any) -> None:
+        self.log.info(event, **fields)
+
+    def request_stop(self, reason: str = "requested") -> None:
+        self._stop_reason = reason
+        self._stop.set()
+
+    # ----------------------------------------------------------------- running
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run until a stop is requested. Raises what a task raised, after stopping the belts."""
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop, sig.name)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                sink = None
+                if self.config.mqtt.enabled:
+                    sink = await self._start_bridge(stack)
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        self._device_tasks = [
+                            tg.create_task(runtime.run(sink), name=f"device-{runtime.id}")
+                            for runtime in self.devices.values()
+                        ]
+                        if sink is not None:
+                            tg.create_task(self._serve(sink, urgent=False), name="mqtt-requests")
+                            tg.create_task(self._serve(sink, urgent=True), name="mqtt-emergency")
+                        tg.create_task(self._notify_loop(), name="systemd-notify")
+                        await self._stop.wait()
+                        self.log.info("stopping", reason=self._stop_reason)
+                        self.notifier.stopping("stopping: " + self._stop_reason)
+                        await self.stop_belts("daemon stopping: " + self._stop_reason)
+                        raise _Shutdown
+                except* _Shutdown:
+                    pass
+        finally:
+            if handle_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+
+    async def stop_belts(self, reason: str) -> None:
+        """Stop every belt and wait (bounded per device) until it stands, shielded from
+        cancellation so that a second signal cannot cut the stop short."""
+        stops = [rt.stop_belt(reason) for rt in self.devices.values()]
+        await asyncio.shield(asyncio.gather(*stops, return_exceptions=True))
+
+    async def _start_bridge(self, stack: contextlib.AsyncExitStack) -> Any:
+        # aiomqtt is imported only when MQTT is enabled (start-up time, footprint).
+        from treadctl.daemon.mqtt_sink import MqttSink  # noqa: PLC0415
+        from treadctl.mqtt.bridge import BridgeDevice, MqttBridge  # noqa: PLC0415
+
+        devices = [BridgeDevice(d.id, d.name or d.id) for d in self.config.devices]
+        bridge = await stack.enter_async_context(
+            MqttBridge(mqtt_settings(self.config.mqtt), devices)
+        )
+        self.bridge_up = lambda: bridge.connected
+        self._bridge_wait = bridge.wait_connected
+        sink = MqttSink(bridge)
+        for runtime in self.devices.values():
+            await sink.profiles(runtime)
+            await sink.state(runtime)
+        return sink
+
+    async def _serve(self, sink: Any, *, urgent: bool) -> None:
+        bridge = sink.bridge
+        requests = bridge.emergency_requests() if urgent else bridge.requests()
+        async for request in requests:
+            runtime = self.devices[request.device]
+            result = runtime.handle(request.command)
+            self.log.info(
+                "command",
+                device=request.device,
+                command=type(request.command).__name__,
+                ok=result.ok,
+                error=result.error.message if result.error else None,
+            )
+            await request.reply(result)
+            if type(request.command).__name__ == "ReloadProfiles":
+                for rt in self.devices.values():
+                    await sink.profiles(rt)
+
+    # ----------------------------------------------------------------- systemd
+
+    def status_line(self) -> str:
+        parts = []
+        for runtime in self.devices.values():
+            snap = runtime.snapshot()
+            link = "connected" if runtime.link_up else "disconnected"
+            session = snap.state.value
+            if snap.profile:
+                session += f" {snap.profile}"
+            parts.append(f"{runtime.id}: {link}, {session}")
+        if self.config.mqtt.enabled:
+            parts.append("mqtt: " + ("connected" if self.bridge_up() else "disconnected"))
+        return "; ".join(parts)
+
+    def healthy(self) -> bool:
+        """Every device's tasks are alive. (That the event loop turns is shown by the ping
+        itself: it is sent from the loop, so a blocked loop sends none.)"""
+        return bool(self._device_tasks) and not any(t.done() for t in self._device_tasks)
+
+    async def _notify_loop(self) -> None:
+        interval = watchdog_interval()
+        up = [rt.connected.wait() for rt in self.devices.values()]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STARTUP_DEADLINE_S):
+                await asyncio.gather(*up)
+                if self._bridge_wait is not None:
+                    await self._bridge_wait()
+        status = self.status_line()
+        self.notifier.ready(status)
+        self.ready.set()
+        self.log.info("ready", status=status)
+        period = interval if interval is not None else 5.0
+        while True:
+            await self._wait_tick(period)
+            if interval is not None and self.healthy():
+                self.notifier.watchdog()
+            new = self.status_line()
+            if new != status:
+                status = new
+                self.notifier.status(status)
+
+    async def _wait_tick(self, seconds: float) -> None:
+        """Wait ``seconds`` or until a stop is requested."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()

@@ -1,0 +1,124 @@
+"""``treadctl demo``: the simulator, the daemon and a backward-walking session, in one command.
+
+1. Start the simulator as a child process (preset ``generic``, someone on the belt, time
+   compressed by ``--speedup``, 20 by default).
+2. MQTT: the broker given with ``--mqtt HOST:PORT``; otherwise a private Mosquitto on a free
+   local port when its binary is installed; otherwise no MQTT (said on the terminal). A broker
+   merely found running on this machine is not used: the demo must not announce a simulated
+   treadmill to someone's Home Assistant.
+3. Run the daemon (the same code as ``treadctl run``) against the simulator over the Bumble
+   backend for bleak, start ``retro-beginner`` and show live progress. The demo plays the person:
+   after each standing rest it presses resume.
+4. Print the session summary; stop everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from treadctl.config.model import Config
+from treadctl.daemon.app import Daemon
+from treadctl.daemon.children import mosquitto_binary, private_mosquitto, simulator_process
+from treadctl.daemon.clock import ScaledClock
+from treadctl.daemon.session_view import run_profile
+from treadctl.workout.summary import SessionSummary
+
+DEMO_DEVICE = "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    profile: str = "retro-beginner"
+    speedup: float = 20.0
+    preset: str = "generic"
+    mqtt: str | None = None
+    """``HOST:PORT`` of a broker to use; None: a private Mosquitto if installed."""
+    no_mqtt: bool = False
+    workdir: Path | None = None
+
+
+def demo_config(
+    transport: str, mqtt_host: str | None, mqtt_port: int | None, state: Path
+) -> Config:
+    mqtt: dict[str, Any] = {"enabled": False}
+    if mqtt_host is not None and mqtt_port is not None:
+        mqtt = {
+            "enabled": True,
+            "host": mqtt_host,
+            "port": mqtt_port,
+            "client_id": "treadctl-demo",
+            "discovery": False,
+        }
+    return Config.model_validate(
+        {
+            "devices": [
+                {
+                    "id": DEMO_DEVICE,
+                    "name": "treadsim",
+                    "has_handrails": True,
+                    "simulator": True,
+                    "backend": "bumble",
+                    "transport": transport,
+                }
+            ],
+            "ble": {"connect_timeout_s": 20.0, "scan_timeout_s": 10.0},
+            "mqtt": mqtt,
+            "state_dir": str(state),
+        }
+    )
+
+
+async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
+    with contextlib.ExitStack() as files:
+        workdir = options.workdir or Path(files.enter_context(tempfile.TemporaryDirectory()))
+        async with contextlib.AsyncExitStack() as stack:
+            view.message(
+                f"Starting the treadmill simulator (preset {options.preset}, "
+                f"time x{options.speedup:g}) ..."
+            )
+            sim = await stack.enter_async_context(
+                simulator_process(preset=options.preset, speedup=options.speedup, workdir=workdir)
+            )
+            host: str | None = None
+            port: int | None = None
+            if options.no_mqtt:
+                view.message("MQTT: off (--no-mqtt).")
+            elif options.mqtt:
+                host, _, port_text = options.mqtt.rpartition(":")
+                port = int(port_text)
+                view.message(f"MQTT: using the broker at {options.mqtt}.")
+            elif (binary := mosquitto_binary()) is not None:
+                host = "127.0.0.1"
+                port = await stack.enter_async_context(private_mosquitto(binary, workdir))
+                view.message(
+                    f"MQTT: started a private Mosquitto on 127.0.0.1:{port} "
+                    f"(try: mosquitto_sub -p {port} -t 'treadctl/#' -v)."
+                )
+            else:
+                view.message(
+                    "MQTT: no broker configured and Mosquitto is not installed; "
+                    "running without MQTT."
+                )
+            config = demo_config(sim.transport, host, port, workdir)
+            daemon = Daemon(config, clock=ScaledClock(options.speedup))
+            async with asyncio.TaskGroup() as tg:
+                running = tg.create_task(daemon.run(handle_signals=False))
+                try:
+                    summary = await run_profile(
+                        daemon,
+                        DEMO_DEVICE,
+                        options.profile,
+                        view,
+                        connect_timeout_s=30.0,
+                        auto_resume_rests=True,
+                    )
+                finally:
+                    daemon.request_stop("demo finished")
+                await running
+            return summary
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,364 @@
+"""One treadmill inside the daemon: its link supervisor, governed treadmill and session runner.
+
+The parts come from the adapters and the control layer; this module only wires them:
+
+- ``ReconnectSupervisor`` keeps the BLE link up and never commands the belt;
+- every observation it yields goes to the session runner (which forwards it to the governed
+  treadmill), to the arming policy, and to the MQTT bridge as telemetry and events;
+- commands (values from MQTT or the command line) go through :meth:`DeviceRuntime.handle`:
+  arming first, then the session runner or the governed treadmill, never the link.
+
+Task layout (owned by :meth:`DeviceRuntime.run`, itself a task of the daemon's TaskGroup)::
+
+    outer TaskGroup: supervisor.run, observation pump
+      GovernedTreadmill context (its sender task)
+        inner TaskGroup: session loop, state publisher
+
+The governed treadmill's context is inside the one that keeps the link, so when the device's
+tasks end for any reason, the governed treadmill sends its graceful Stop while the link is still
+up. The daemon also calls :meth:`DeviceRuntime.stop_belt` before it cancels anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from treadctl.ble.link import TreadmillLink
+from treadctl.ble.options import LinkOptions
+from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
+from treadctl.commands import (
+    ArmingPolicy,
+    Command,
+    CommandResult,
+    EmergencyStop,
+    ErrorCode,
+    JsonValue,
+    Pause,
+    ReloadProfiles,
+    Resume,
+    SelectProfile,
+    SetIncline,
+    SetSpeed,
+    SkipSegment,
+    StartProfile,
+    Stop,
+    needs_arming,
+)
+from treadctl.control.clock import Clock
+from treadctl.control.governed import GovernedTreadmill
+from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.control.session import (
+    REST_OVER,
+    TERMINAL,
+    SessionRunner,
+    SessionSnapshot,
+    SessionState,
+)
+from treadctl.daemon.profiles import ProfileCatalog
+from treadctl.errors import TreadctlError
+from treadctl.safety.errors import LimitExceededError
+from treadctl.safety.governor import Phase
+from treadctl.safety.limits import Limits
+from treadctl.workout.loader import ProfileNotFoundError
+from treadctl.workout.summary import SessionSummary
+
+REST_OVER_REASON = REST_OVER
+"""A standing rest with the belt stopped is over; the session waits for a person's resume."""
+
+STOP_DEADLINE_S = 15.0
+"""How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
+at about 0.3 km/h per second (ftms.md), so 4.0 km/h (the absolute cap) needs ~13 s."""
+
+SAFETY_EVENTS = frozenset(
+    {
+        EventKind.SAFETY_KEY,
+        EventKind.CONSOLE_STOP,
+        EventKind.CONSOLE_PAUSE,
+        EventKind.CONTROL_LOST,
+        EventKind.DISCONNECTED,
+        EventKind.RESET,
+        EventKind.MPH_SUSPECTED,
+    }
+)
+
+
+class DeviceSink(Protocol):
+    """Where a device publishes (the MQTT bridge, through the daemon's adapter)."""
+
+    async def availability(self, device: str, up: bool) -> None: ...
+
+    async def telemetry(self, device: str, reading: Reading) -> None: ...
+
+    async def event(
+        self, device: str, kind: str, message: str, data: dict[str, JsonValue]
+    ) -> None: ...
+
+    async def state(self, runtime: DeviceRuntime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    """A session that ended, with its summary."""
+
+    device: str
+    summary: SessionSummary
+
+
+class DeviceRuntime:
+    """Everything the daemon runs for one treadmill."""
+
+    def __init__(
+        self,
+        device_id: str,
+        options: LinkOptions,
+        limits: Limits,
+        catalog: ProfileCatalog,
+        *,
+        clock: Clock,
+        arming: ArmingPolicy,
+        log: Callable[..., None],
+    ) -> None:
+        self.id = device_id
+        self.options = options
+        self.catalog = catalog
+        self.clock = clock
+        self.arming = arming
+        self._log = log
+        self.supervisor = ReconnectSupervisor(
+            lambda: TreadmillLink(options, clock=clock.now), clock=clock.now
+        )
+        self.governed = GovernedTreadmill(self.supervisor.port, limits, clock=clock)
+        self.runner = SessionRunner(self.governed, clock=clock)
+        self.selected_profile: str | None = None
+        self.last_error: str | None = None
+        self.link_up = False
+        self.results: asyncio.Queue[SessionResult] = asyncio.Queue()
+        """Every session's end, in order (the CLI's live view waits on this)."""
+        self.connected = asyncio.Event()
+        self._session_started = asyncio.Event()
+        self._changed = asyncio.Event()
+
+    # ----------------------------------------------------------------- running
+
+    async def run(self, sink: DeviceSink | None) -> None:
+        """Run until cancelled. The belt is stopped gracefully on the way out."""
+        async with asyncio.TaskGroup() as outer:
+            outer.create_task(self.supervisor.run(), name=f"{self.id}-link")
+            outer.create_task(self._pump(sink), name=f"{self.id}-observations")
+            async with self.governed, asyncio.TaskGroup() as inner:
+                inner.create_task(self._sessions(sink), name=f"{self.id}-sessions")
+                if sink is not None:
+                    inner.create_task(self._publish_state(sink), name=f"{self.id}-state")
+
+    async def stop_belt(self, reason: str) -> None:
+        """Stop the belt and wait (bounded) until it stands; used before shutting down."""
+        if self.runner.state not in TERMINAL and self.runner.state != SessionState.IDLE:
+            with contextlib.suppress(TreadctlError):
+                self.runner.stop()
+        st = self.governed.state()
+        if st.connected and (st.phase != Phase.STOPPED or bool(st.belt_speed)):
+            self.governed.stop(reason=reason)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_DEADLINE_S):
+                await self.governed.wait_stopped()
+
+    async def _pump(self, sink: DeviceSink | None) -> None:
+        async for item in self.supervisor.observations():
+            if isinstance(item, LinkStateEvent):
+                await self._link_state(item, sink)
+                continue
+            self.runner.observe(item)
+            if isinstance(item, DeviceEvent):
+                await self._device_event(item, sink)
+            elif sink is not None:
+                await sink.telemetry(self.id, item)
+            for notice in self.governed.drain_notices():
+                self._log("governor", device=self.id, what=notice.what, latch=notice.latch)
+                if notice.latch is not None:
+                    self.arming.safety_event(notice.latch.value)
+                    if sink is not None:
+                        await sink.event(
+                            self.id, notice.latch.value, notice.what, {"source": "governor"}
+                        )
+            self._changed.set()
+
+    async def _link_state(self, event: LinkStateEvent, sink: DeviceSink | None) -> None:
+        up = event.state == LinkState.CONNECTED
+        if up != self.link_up:
+            self.link_up = up
+            self._log("link", device=self.id, state=event.state.value, reason=event.reason)
+            if up:
+                self.connected.set()
+            else:
+                self.connected.clear()
+            if sink is not None:
+                await sink.availability(self.id, up)
+        self._changed.set()
+
+    async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
+        if self.arming.observe(event):
+            self._log("disarmed", device=self.id, reason=event.kind.value)
+        if event.kind in SAFETY_EVENTS:
+            self._log("device_event", device=self.id, kind=event.kind.value, detail=event.detail)
+            if sink is not None:
+                await sink.event(self.id, event.kind.value, event.detail, {})
+
+    async def _sessions(self, sink: DeviceSink | None) -> None:
+        while True:
+            await self._session_started.wait()
+            self._session_started.clear()
+            summary = await self.runner.run()
+            self._log(
+                "session_end",
+                device=self.id,
+                profile=summary.profile,
+                ended=summary.ended,
+                reason=summary.reason,
+            )
+            if sink is not None:
+                await sink.event(
+                    self.id,
+                    "session_" + summary.ended,
+                    summary.reason or "",
+                    summary_json(summary),
+                )
+            await self.results.put(SessionResult(self.id, summary))
+            self._changed.set()
+
+    async def _publish_state(self, sink: DeviceSink) -> None:
+        """Publish the state whenever something changed: every observation, command, link
+        change and session end sets ``_changed`` (the bridge coalesces retained updates)."""
+        while True:
+            self._changed.clear()
+            await sink.state(self)
+            await self._changed.wait()
+
+    # ----------------------------------------------------------------- commands
+
+    def snapshot(self) -> SessionSnapshot:
+        return self.runner.snapshot()
+
+    def handle_local(self, command: Command) -> CommandResult:
+        """A command from a person at the treadmill's own terminal (``treadctl session``,
+        the demo): the same path as :meth:`handle` minus remote arming."""
+        return self.handle(command, local=True)
+
+    def handle(self, command: Command, *, local: bool = False) -> CommandResult:
+        """Decide and act on one command (synchronously: the governor's sender does the I/O).
+
+        Remote commands (``local=False``, from MQTT) that can move the belt need arming."""
+        now = self.clock.now()
+        if isinstance(command, EmergencyStop):
+            self.arming.admit(command, now)
+            self.runner.emergency_stop()
+            self._log("emergency_stop", device=self.id)
+            self._changed.set()
+            return CommandResult.success({"stopping": True})
+        refused = None if local else self.arming.admit(command, now)
+        if refused is not None:
+            self._changed.set()
+            return refused
+        if needs_arming(command) and not self.link_up:
+            return CommandResult.failure(
+                ErrorCode.LINK_DOWN, "the treadmill is not connected; nothing is queued"
+            )
+        try:
+            result = self._execute(command)
+        except ProfileNotFoundError as exc:
+            result = CommandResult.failure(ErrorCode.UNKNOWN_PROFILE, str(exc))
+        except LimitExceededError as exc:
+            result = CommandResult.failure(ErrorCode.OVER_CAP, str(exc))
+        except TreadctlError as exc:
+            result = CommandResult.failure(ErrorCode.REFUSED, str(exc))
+        if not result.ok and result.error is not None:
+            self.last_error = result.error.message
+        self._changed.set()
+        return result
+
+    def _execute(self, command: Command) -> CommandResult:
+        if isinstance(command, StartProfile):
+            name = command.profile or self.selected_profile
+            if name is None:
+                return CommandResult.failure(
+                    ErrorCode.UNKNOWN_PROFILE, "no profile given and none selected"
+                )
+            self.start_profile(name)
+            return CommandResult.success({"profile": name})
+        if isinstance(command, SelectProfile):
+            self.catalog.get(command.profile)
+            self.selected_profile = command.profile
+            return CommandResult.success({"selected": command.profile})
+        if isinstance(command, Pause):
+            self.runner.pause()
+        elif isinstance(command, Resume):
+            self.runner.resume()
+        elif isinstance(command, Stop):
+            if self.runner.state in TERMINAL or self.runner.state == SessionState.IDLE:
+                self.governed.stop(reason="stop command")
+            else:
+                self.runner.stop()
+        elif isinstance(command, SetSpeed):
+            return self._set_speed(command)
+        elif isinstance(command, SetIncline):
+            return CommandResult.success(
+                {"target_percent": self.governed.set_incline(command.deci) / 10}
+            )
+        elif isinstance(command, SkipSegment):
+            self.runner.skip()
+        elif isinstance(command, ReloadProfiles):
+            report = self.catalog.reload()
+            data: dict[str, JsonValue] = {
+                "loaded": list(report.loaded),
+                "problems": list(report.problems),
+            }
+            return CommandResult.success(data)
+        return CommandResult.success({"session": self.runner.state.value})
+
+    def _set_speed(self, command: SetSpeed) -> CommandResult:
+        """During a session: a nudge of the current segment (the runner's nudge rules apply).
+        Without one: a new target for a belt that already runs. A stopped belt is not started
+        by ``set_speed`` (start a profile or resume instead): starting is always explicit."""
+        if self.runner.state == SessionState.RUNNING:
+            snap = self.runner.snapshot()
+            current = snap.target_speed or 0
+            target = self.runner.nudge(command.centi - current)
+        else:
+            st = self.governed.state()
+            if st.phase != Phase.RUNNING:
+                return CommandResult.failure(
+                    ErrorCode.REFUSED,
+                    "the belt is not running; start a profile (set_speed never starts the belt)",
+                )
+            target = self.governed.set_speed(command.centi)
+        return CommandResult.success({"target_kmh": target / 100})
+
+    def start_profile(self, name: str) -> None:
+        """Arm and start a profile (an explicit start by a person). Raises on refusal."""
+        profile = self.catalog.get(name)
+        self.runner.arm(profile)
+        self.runner.start()
+        self.selected_profile = name
+        self._session_started.set()
+        self._log("session_start", device=self.id, profile=name)
+
+    def resume_after_rest(self) -> None:
+        """The person presses resume (used by the demo, which plays the person)."""
+        self.runner.resume()
+
+
+def summary_json(summary: SessionSummary) -> dict[str, JsonValue]:
+    return {
+        "profile": summary.profile,
+        "ended": summary.ended,
+        "reason": summary.reason,
+        "duration_s": round(summary.duration_s, 1),
+        "active_s": round(summary.active_s, 1),
+        "distance_m": summary.distance_m,
+        "average_kmh": summary.average_speed / 100,
+        "max_kmh": summary.max_speed / 100,
+        "steps": summary.steps,
+    }

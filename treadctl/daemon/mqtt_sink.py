@@ -1,0 +1,90 @@
+"""The daemon's side of the MQTT bridge: device values to the bridge's publishing calls, and
+the bridge's requests to the devices' command handler.
+
+Only the daemon imports both the control layer and the MQTT adapter; this is where they meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from treadctl.commands import JsonValue
+from treadctl.control.port import Reading
+from treadctl.control.session import SessionState
+from treadctl.daemon.device import DeviceRuntime
+from treadctl.mqtt.bridge import MqttBridge
+from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
+from treadctl.units import kmh_to_centi
+from treadctl.workout.models import Profile
+
+
+class MqttSink:
+    """Implements :class:`treadctl.daemon.device.DeviceSink` on an :class:`MqttBridge`."""
+
+    def __init__(self, bridge: MqttBridge) -> None:
+        self.bridge = bridge
+
+    async def availability(self, device: str, up: bool) -> None:
+        await self.bridge.set_availability(device, up)
+
+    async def telemetry(self, device: str, reading: Reading) -> None:
+        await self.bridge.publish_telemetry(device, reading)
+
+    async def event(
+        self, device: str, kind: str, message: str, data: Mapping[str, JsonValue]
+    ) -> None:
+        await self.bridge.publish_event(device, BridgeEvent(kind, message, dict(data)))
+
+    async def state(self, runtime: DeviceRuntime) -> None:
+        await self.bridge.publish_state(runtime.id, device_state(runtime))
+
+    async def profiles(self, runtime: DeviceRuntime) -> None:
+        await self.bridge.publish_profiles(
+            runtime.id, [profile_summary(p) for p in runtime.catalog.all()]
+        )
+
+
+def device_state(runtime: DeviceRuntime) -> DeviceState:
+    snap = runtime.snapshot()
+    gov = runtime.governed.state()
+    now = runtime.clock.now()
+    info = runtime.governed.info
+    return DeviceState(
+        session=snap.state.value,
+        running=snap.state in (SessionState.STARTING, SessionState.RUNNING),
+        profile=snap.profile,
+        selected_profile=runtime.selected_profile,
+        segment=snap.segment_name,
+        segment_index=snap.segment_index,
+        cue=snap.cue or None,
+        target_speed=snap.target_speed,
+        reported_speed=snap.reported_speed,
+        target_incline=snap.target_incline,
+        reported_incline=snap.reported_incline,
+        caps=Caps(
+            max_speed=gov.speed_cap,
+            max_incline=gov.incline_cap if info.incline_range is not None else None,
+        ),
+        armed=runtime.arming.armed(now),
+        armed_remaining_s=runtime.arming.remaining_s(now),
+        last_error=runtime.last_error
+        or (snap.reason if snap.state == SessionState.ABORTED else None),
+        info=info if info.address else None,
+    )
+
+
+def profile_summary(profile: Profile) -> ProfileSummary:
+    speeds = [s.speed_kmh for s in profile.segments if s.speed_kmh is not None]
+    return ProfileSummary(
+        id=profile.name,
+        title=profile.name.replace("-", " ").capitalize(),
+        description=profile.description,
+        duration_s=profile.duration_s,
+        max_speed=kmh_to_centi(max(speeds)) if speeds else None,
+        segments=len(profile.segments),
+        extra={
+            "level": profile.level.value,
+            "needs_handrails": profile.needs_handrails,
+            "cap_kmh": profile.cap_kmh,
+        },
+    )
