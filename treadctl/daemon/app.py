@@ -33,7 +33,7 @@ from treadctl.config.model import Config
 from treadctl.control.clock import Clock, MonotonicClock
 from treadctl.daemon.compose import device_limits, link_options, mqtt_settings
 from treadctl.daemon.device import DeviceRuntime
-from treadctl.daemon.notify import Notifier, watchdog_interval
+from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
 from treadctl.daemon.profiles import ProfileCatalog
 
 STARTUP_DEADLINE_S = 30.0
@@ -89,6 +89,14 @@ class Daemon:
         self._device_tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
+    def _notify(self, send: Callable[..., bool], *args: str) -> None:
+        """Send one notification; a failure is logged, never fatal (systemd may be restarting,
+        and the belt must not stop because a status line could not be delivered)."""
+        try:
+            send(*args)
+        except NotifyError as exc:
+            self.log.warning("notify_failed", error=str(exc))
+
     def _device_log(self, event: str, **fields: Any) -> None:
         self.log.info(event, **fields)
 
@@ -121,7 +129,9 @@ class Daemon:
                         tg.create_task(self._notify_loop(), name="systemd-notify")
                         await self._stop.wait()
                         self.log.info("stopping", reason=self._stop_reason)
-                        self.notifier.stopping("stopping: " + self._stop_reason)
+                        self._notify(
+                            lambda: self.notifier.stopping("stopping: " + self._stop_reason)
+                        )
                         await self.stop_belts("daemon stopping: " + self._stop_reason)
                         raise _Shutdown
                 except* _Shutdown:
@@ -201,18 +211,18 @@ class Daemon:
                 if self._bridge_wait is not None:
                     await self._bridge_wait()
         status = self.status_line()
-        self.notifier.ready(status)
+        self._notify(self.notifier.ready, status)
         self.ready.set()
         self.log.info("ready", status=status)
         period = interval if interval is not None else 5.0
         while True:
             await self._wait_tick(period)
             if interval is not None and self.healthy():
-                self.notifier.watchdog()
+                self._notify(self.notifier.watchdog)
             new = self.status_line()
             if new != status:
                 status = new
-                self.notifier.status(status)
+                self._notify(self.notifier.status, new)
 
     async def _wait_tick(self, seconds: float) -> None:
         """Wait ``seconds`` or until a stop is requested."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 from treadctl.ble.options import LinkOptions
 from treadctl.config.model import BleConfig, Config, DeviceConfig, MqttConfig
 from treadctl.mqtt.settings import MqttSettings, MqttTls
-from treadctl.safety.limits import DEFAULT_USER_SPEED_CAP, Limits
-from treadctl.units import kmh_to_centi
+from treadctl.safety.limits import Limits
+from treadctl.units import kmh_to_centi, percent_to_deci
 
 
 def link_options(device: DeviceConfig, ble: BleConfig) -> LinkOptions:
@@ -33,17 +33,12 @@ def device_limits(config: Config, device: DeviceConfig) -> Limits:
     acceleration, incline and stale-telemetry settings. ``Limits`` refuses anything looser than
     the safety defaults (treadctl.safety.limits)."""
     safety = config.safety
-    cap_kmh = safety.user_cap_kmh
-    if device.user_cap_kmh is not None:
-        cap_kmh = min(cap_kmh, device.user_cap_kmh)
-    user_cap = min(kmh_to_centi(cap_kmh), DEFAULT_USER_SPEED_CAP)
-    if not device.has_handrails:
-        user_cap = min(user_cap, kmh_to_centi(safety.no_handrails_cap_kmh))
     return Limits(
-        user_speed_cap=user_cap,
+        user_speed_cap=config.cap_centi(device),
         handrails=device.has_handrails,
         acceleration_centi_per_s=max(1, kmh_to_centi(safety.acceleration_kmh_per_s)),
-        incline_cap=int(safety.max_incline_percent * 10),
+        incline_cap=percent_to_deci(safety.max_incline_percent),
+        incline_ramp_deci_per_min=max(1, percent_to_deci(safety.incline_ramp_percent_per_min)),
         stale_telemetry_s=safety.stale_telemetry_s,
     )
 
