@@ -215,7 +215,9 @@ class Daemon:
         self.ready.set()
         self.log.info("ready", status=status)
         period = interval if interval is not None else 5.0
-        while True:
+        # Until a stop is requested (then STOPPING=1 has been sent; systemd's stop timeout,
+        # not the watchdog, bounds what follows).
+        while not self._stop.is_set():
             await self._wait_tick(period)
             if interval is not None and self.healthy():
                 self._notify(self.notifier.watchdog)
