@@ -130,6 +130,11 @@ class DeviceConfig(Section):
     """Lowers ``safety.user_cap_kmh`` for this treadmill; never raises it."""
     simulator: bool = False
     """True for the bundled simulator. Time compression (``--speedup``) is refused otherwise."""
+    speedup: Annotated[float, Field(ge=1, le=1000)] = 1.0
+    """Time compression for ``treadctl run`` against a simulator started with the same
+    ``--speedup``: the daemon's clock for this treadmill runs this many times faster (ramps,
+    segments, stale-telemetry and arming times in simulated seconds). Only with
+    ``simulator = true``: on a real belt it would multiply the real acceleration (issue 7)."""
     backend: Backend | None = None
     """Overrides ``ble.backend`` for this treadmill."""
     transport: Annotated[str | None, AfterValidator(_transport)] = None
@@ -157,6 +162,12 @@ class DeviceConfig(Section):
     def _address_or_name(self) -> DeviceConfig:
         if self.address is None and self.name is None:
             raise ValueError("give the treadmill's address or its advertised name")
+        if self.speedup != 1.0 and not self.simulator:
+            # Time compression multiplies the real acceleration of a real belt (issue 7).
+            raise ValueError(
+                "speedup: only for a treadmill with simulator = true (on a real belt it would "
+                "multiply the acceleration)"
+            )
         return self
 
 

@@ -31,6 +31,7 @@ import structlog
 from treadctl.commands import ArmingPolicy
 from treadctl.config.model import Config
 from treadctl.control.clock import Clock, MonotonicClock
+from treadctl.daemon.clock import ScaledClock
 from treadctl.daemon.compose import device_limits, link_options, mqtt_settings
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
@@ -42,6 +43,12 @@ STARTUP_DEADLINE_S = 30.0
 
 ARMING_MAX_S = 3600.0
 """Longest arming a person may ask for (one hour; project choice, docs/home-assistant.md)."""
+
+
+def device_clock(speedup: float) -> Clock:
+    """The real monotonic clock, or a :class:`ScaledClock` for a simulator configured with
+    ``speedup`` (the configuration refuses a speedup for anything but a simulator)."""
+    return MonotonicClock() if speedup == 1.0 else ScaledClock(speedup)
 
 
 class _Shutdown(Exception):
@@ -61,6 +68,8 @@ class Daemon:
     ) -> None:
         self.config = config
         self.clock: Clock = clock or MonotonicClock()
+        """The daemon's own clock; each treadmill gets :func:`device_clock` unless ``clock`` is
+        given (then every treadmill uses it, e.g. ``treadctl session start --speedup``)."""
         self.notifier = notifier or Notifier.from_environ()
         self.log = logger or structlog.get_logger("treadctl.daemon")
         extra = [config.profiles_dir] if config.profiles_dir else []
@@ -75,7 +84,7 @@ class Daemon:
                 link_options(device, config.ble),
                 device_limits(config, device),
                 self.catalog,
-                clock=self.clock,
+                clock=clock or device_clock(device.speedup),
                 arming=ArmingPolicy(
                     default_duration_s=config.mqtt.arming_expiry_s,
                     max_duration_s=max(ARMING_MAX_S, config.mqtt.arming_expiry_s),

@@ -1,0 +1,56 @@
+"""``treadctl run`` as a real process, a simulator process and a Mosquitto: a session over MQTT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from daemon_profiles import TEST_PROFILES
+from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, DaemonRig, belt, read_retained, writes
+
+pytestmark = pytest.mark.crossprocess
+
+
+async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
+    async with DaemonRig(tmp_path, profiles=TEST_PROFILES) as rig:
+        daemon = await rig.start_daemon()
+        sim = rig.sims["tm1"]
+        mq = rig.mqtt
+
+        refused = await mq.request("tm1", "start_profile", profile="long-back")
+        assert refused["status"] == "error"
+        assert refused["error"]["code"] == "not_armed"
+        assert writes(sim, OP_START) == []
+
+        assert (await mq.request("tm1", "arm"))["status"] == "ok"
+        started = await mq.request("tm1", "start_profile", profile="long-back")
+        assert started["status"] == "ok", started
+        since = mq.mark()
+        moving = await mq.wait_json(
+            "treadctl/tm1/telemetry", lambda t: (t["speed_kmh"] or 0) >= 0.9, since=since
+        )
+        assert moving["speed_kmh"] <= 1.0
+        state = await mq.latest_state("tm1", lambda s: s["session"] == "running")
+        assert state["profile"] == "long-back"
+
+        stopped = await mq.request("tm1", "stop")
+        assert stopped["status"] == "ok", stopped
+        await sim.wait({"machine.belt_speed": {"max": 0}}, within=20)
+
+        records = writes(sim)
+        ops = [r["op"] for r in records]
+        assert OP_START in ops
+        stop_index = max(i for i, r in enumerate(records) if r["op"] == OP_STOP)
+        assert records[stop_index]["hex"] == "0801"
+        assert records[stop_index]["result"] == 1
+        # No speed or start written after the Stop.
+        assert all(r["op"] not in (OP_START, OP_SET_SPEED) for r in records[stop_index + 1 :])
+        speeds = belt(sim)
+        assert max(r["speed"] for r in speeds) <= 100  # the profile's 1.0 km/h
+        assert speeds[-1]["speed"] == 0
+
+        assert await daemon.terminate() == 0
+        assert rig.broker is not None
+        assert await read_retained(rig.broker.host, rig.broker.port, "treadctl/bridge/state") == (
+            b"offline"
+        )
