@@ -270,3 +270,26 @@ async def test_start_is_refused_while_the_belt_runs() -> None:
         with pytest.raises(BeltStateError, match="moving"):
             s.runner.start()
     assert OP_START not in s.ops()
+
+
+async def test_emergency_stop_while_a_write_is_pending() -> None:
+    async with scene() as s:
+        await s.running()
+        mark = s.mark()
+        await s.sim.delay_next_indication(2.0)  # the device sits on the next procedure
+        s.belt.set_speed(150)  # a ramp write goes out and waits for its indication
+        async with asyncio.timeout(DEADLINE):
+            await s.sim.wait_for(lambda st: st.procedure_pending)
+        s.runner.emergency_stop()
+        snap = await s.until(lambda x: x.state == SessionState.ABORTED)
+        assert snap.reason == "emergency_stop"
+        await s.sim_belt(lambda v: v == 0)
+        stops = [w for w in s.writes(mark) if w["op"] == OP_STOP_PAUSE]
+        notices = [n.what for n in s.belt.drain_notices()]
+    # The Stop did not queue behind the pending write: it reached the device while that
+    # procedure was still open (ATT 0xFE, FTMS §4.16.3) and was retried until accepted.
+    assert stops[0].get("att_error") == 0xFE
+    assert stops[-1].get("result") == 1
+    assert all(w["hex"] == "0801" for w in stops)
+    assert any("interrupted by an emergency stop" in n for n in notices), notices
+    assert OP_START not in s.ops(mark)

@@ -254,13 +254,19 @@ def test_failed_write_latches_and_stops() -> None:
     assert gov.latch == LatchReason.COMMAND_FAILED
 
 
-def test_failed_stop_is_retried_three_times_then_given_up() -> None:
+def test_failed_stop_is_retried_while_the_belt_moves_then_three_times() -> None:
     gov = running(PAD, 150)
     gov.emergency_stop(T0 + 2)
     attempts = 0
-    for i in range(10):
+    for i in range(20):
+        gov.observe(Reading(at=T0 + 2 + i, speed=100))  # the belt keeps running
         attempts += len(drain(gov, T0 + 2 + i, fail={CommandKind.STOP}))
-    assert attempts == 3
+    assert attempts == 20  # one a second, never given up while the belt moves
+    gov.observe(Reading(at=T0 + 30, speed=0))
+    attempts = 0
+    for i in range(30, 40):
+        attempts += len(drain(gov, T0 + i, fail={CommandKind.STOP}))
+    assert attempts == 1  # the 21st failed try is past 3: given up once the belt is still
 
 
 def test_speed_and_incline_never_rise_in_the_same_minute() -> None:

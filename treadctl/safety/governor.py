@@ -477,10 +477,13 @@ class Governor:
             CommandKind.REQUEST_CONTROL,
         ):
             self._stop.attempts += 1
-            if self._stop.attempts >= L.STOP_ATTEMPTS:
+            moving = self.belt_speed is not None and self.belt_speed > 0
+            if self._stop.attempts >= L.STOP_ATTEMPTS and not moving:
                 self._note(now, f"gave up on {self._stop.kind.value} after {L.STOP_ATTEMPTS} tries")
                 self._stop = None
             else:
+                # While the belt reports motion a Stop is retried for as long as it takes (a
+                # device busy with a pending procedure answers ATT 0xFE until it is done).
                 self._stop.not_before = now + L.STOP_RETRY_INTERVAL_S
             return
         if self.latch is None:

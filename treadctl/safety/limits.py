@@ -74,10 +74,13 @@ console. ftms.md: real devices "echo status changes to the client that caused th
 it even before the write response); the BLE link uses the same window."""
 
 STOP_RETRY_INTERVAL_S = 1.0
-"""Engineering choice: a failed safety Stop is retried after 1 s ..."""
+"""Engineering choice: a failed Stop is retried after 1 s, for as long as the belt reports
+motion (a device with a pending procedure refuses writes with ATT 0xFE until it answers, FTMS
+§4.16.3) ..."""
 
 STOP_ATTEMPTS = 3
-"""... at most 3 times in all (the safety key stays the person's own last resort, EN 957-6)."""
+"""... and at most 3 times in all once the belt reports 0 or nothing (the safety key stays the
+person's own last resort, EN 957-6)."""
 
 
 class LimitsError(TreadctlError):
