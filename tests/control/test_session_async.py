@@ -160,3 +160,16 @@ async def test_disconnect_event_through_the_runner() -> None:
     assert runner.state == SessionState.FINISHED
     assert runner.snapshot().reason == "stopped_by_user"
     assert "start" not in [s.kind for s in port.log[port.log.index(port.sent("start")[0]) + 1 :]]
+
+
+async def test_notices_stream() -> None:
+    clock = FakeClock()
+    port = FakePort(clock=clock, info=FINE)
+    async with asyncio.timeout(GUARD_S), GovernedTreadmill(port, clock=clock) as belt:
+        belt.observe(port.reading())
+        stream = belt.notices()
+        belt.emergency_stop()
+        notice = await anext(stream)
+        assert notice.latch is not None
+        assert notice.latch.value == "emergency_stop"
+        await stream.aclose()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self
 
@@ -127,6 +127,10 @@ class GovernedTreadmill:
         return self._port.info
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def limits(self) -> Limits:
         return self._gov.limits
 
@@ -147,6 +151,18 @@ class GovernedTreadmill:
         """Decisions the governor took on its own since the last call (for logs and MQTT)."""
         notices, self._notices = self._notices, []
         return notices
+
+    async def notices(self) -> AsyncGenerator[Notice, None]:
+        """The governor's notices as they happen (one consumer: it drains them)."""
+        event = self.watch()
+        try:
+            while True:
+                event.clear()
+                for notice in self.drain_notices():
+                    yield notice
+                await event.wait()
+        finally:
+            self.unwatch(event)
 
     # ----------------------------------------------------------------- requests
 

@@ -26,7 +26,7 @@ import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from treadctl.control.clock import Clock, MonotonicClock
+from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.control.port import Observation, Reading
 from treadctl.errors import TreadctlError
@@ -112,7 +112,7 @@ class SessionRunner:
 
     def __init__(self, belt: GovernedTreadmill, *, clock: Clock | None = None) -> None:
         self._belt = belt
-        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._clock: Clock = clock if clock is not None else belt.clock
         self._event = belt.watch()
         self._subscribers: list[asyncio.Event] = []
         self._reset()
