@@ -274,6 +274,8 @@ class Treadmill:
         self._pending_console_stop = None
         if self.phase is Phase.PAUSED:
             self.phase = Phase.RUNNING
+            if self._target == 0:  # paused during the countdown
+                self._target = self.preset.start_speed
             if self.training is not TrainingStatusCode.MANUAL_MODE:
                 self.training = TrainingStatusCode.MANUAL_MODE
                 events.append(TrainingChanged(self.training))
@@ -323,7 +325,7 @@ class Treadmill:
         )
         speed = self.preset.speed
         actual = max(speed.minimum, self._grid(min(value, speed.maximum)))
-        if self.phase in (Phase.RUNNING, Phase.STARTING):
+        if self.phase in (Phase.RUNNING, Phase.STARTING, Phase.PAUSED):
             self._target = actual
         else:
             self._next_target = actual

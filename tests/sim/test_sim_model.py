@@ -167,6 +167,19 @@ def test_pause_then_resume_keeps_the_target() -> None:
     assert tm.belt_speed == 200
 
 
+def test_pause_during_the_countdown_then_resume_runs_at_the_start_speed() -> None:
+    tm = Treadmill(load_preset("generic"), now=0.0)
+    tm.control_point(0.0, CLIENT, RequestControl())
+    tm.control_point(0.0, CLIENT, StartOrResume())
+    assert tm.control_point(1.0, CLIENT, StopOrPause(StopKind.PAUSE)).result is ResultCode.SUCCESS
+    tm.advance(10.0)
+    assert (tm.phase, tm.belt_speed) == (Phase.PAUSED, 0)
+    tm.control_point(10.0, CLIENT, SetTargetSpeed(120))  # changed while paused
+    assert tm.control_point(10.0, CLIENT, StartOrResume()).result is ResultCode.SUCCESS
+    tm.advance(20.0)
+    assert (tm.phase, tm.belt_speed) == (Phase.RUNNING, 120)
+
+
 def test_reset_stops_clears_and_ends_control() -> None:
     tm = running()
     outcome = tm.control_point(3.0, CLIENT, Reset())
