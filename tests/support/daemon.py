@@ -67,7 +67,9 @@ profiles=None, extra_config=None, topic_prefix="treadctl")``: async context mana
 ``NotifyListener(path=None)``: a bound ``AF_UNIX``/``SOCK_DGRAM`` socket like systemd's; a
     ``path`` binds a file, None an abstract name. ``address`` is the ``NOTIFY_SOCKET`` value
     (``@name`` for abstract). ``received``: every datagram as ``dict`` (``KEY: value``).
-    ``await wait_for(key, value=None, within=30.0) -> dict``; ``close()``; a context manager.
+    ``await wait_for(key, value=None, within=30.0) -> dict`` (the first such datagram, also one
+    received earlier); ``await wait_count(key, count, within=30.0)``; ``drain() -> list``
+    (read what is waiting, no wait); ``close()``; a context manager.
 
 Trace helpers: ``writes(sim, op=None) -> list[dict]`` (control point writes in the trace),
 ``is_write(record, op)``, ``belt(sim) -> list[dict]``, ``await wait_trace(sim, predicate,
@@ -350,12 +352,13 @@ class NotifyListener:
         self.sock.setblocking(False)
         self.received: list[dict[str, str]] = []
 
-    def _drain(self) -> None:
+    def drain(self) -> list[dict[str, str]]:
+        """Read every datagram waiting on the socket (no waiting); returns ``received``."""
         while True:
             try:
                 data = self.sock.recv(65536)
             except BlockingIOError:
-                return
+                return self.received
             fields = dict(line.split("=", 1) for line in data.decode().splitlines() if line)
             self.received.append(fields)
 
@@ -365,13 +368,21 @@ class NotifyListener:
         """The first datagram (received so far or later) with ``key`` (equal to ``value``)."""
 
         def find() -> dict[str, str] | None:
-            self._drain()
+            self.drain()
             return next(
                 (m for m in self.received if key in m and (value is None or m[key] == value)),
                 None,
             )
 
         return await poll(find, within=within, what=f"notify {key}")
+
+    async def wait_count(self, key: str, count: int, *, within: float = DEFAULT_WITHIN) -> None:
+        """Until at least ``count`` datagrams carried ``key``."""
+        await poll(
+            lambda: sum(1 for m in self.drain() if key in m) >= count,
+            within=within,
+            what=f"{count} x notify {key}",
+        )
 
     def close(self) -> None:
         self.sock.close()

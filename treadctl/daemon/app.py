@@ -226,8 +226,11 @@ class Daemon:
         period = interval if interval is not None else 5.0
         # Until a stop is requested (then STOPPING=1 has been sent; systemd's stop timeout,
         # not the watchdog, bounds what follows).
-        while not self._stop.is_set():
+        while True:
             await self._wait_tick(period)
+            if self._stop.is_set():
+                # STOPPING=1 went out (or is about to): no ping or status after it.
+                return
             if interval is not None and self.healthy():
                 self._notify(self.notifier.watchdog)
             new = self.status_line()

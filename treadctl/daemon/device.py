@@ -140,6 +140,7 @@ class DeviceRuntime:
         """Every session's end, in order (the CLI's live view waits on this)."""
         self.connected = asyncio.Event()
         self._session_started = asyncio.Event()
+        self._first_reading_seen = False
         self._changed = asyncio.Event()
 
     # ----------------------------------------------------------------- running
@@ -172,6 +173,9 @@ class DeviceRuntime:
                 await self._link_state(item, sink)
                 continue
             self.runner.observe(item)
+            if isinstance(item, Reading) and not self._first_reading_seen:
+                self._first_reading_seen = True
+                await self._found_moving(item, sink)
             if isinstance(item, DeviceEvent):
                 await self._device_event(item, sink)
             elif sink is not None:
@@ -185,6 +189,20 @@ class DeviceRuntime:
                             self.id, notice.latch.value, notice.what, {"source": "governor"}
                         )
             self._changed.set()
+
+    async def _found_moving(self, reading: Reading, sink: DeviceSink | None) -> None:
+        """The first reading of this process shows a moving belt that no session of ours
+        drives: treadctl was restarted (or killed) under a running belt. As after a disconnect
+        (docs/safety.md, "Reactions"): Request Control + Stop, and remote control must be armed
+        again. Nothing is restarted or re-applied."""
+        if not reading.speed or self.runner.state != SessionState.IDLE:
+            return
+        reason = "belt moving when treadctl started (restart)"
+        self.governed.stop(reason=reason)
+        self.arming.safety_event("restart")
+        self._log("restart_stop", device=self.id, speed_kmh=reading.speed / 100)
+        if sink is not None:
+            await sink.event(self.id, "restart_stop", reason, {"speed_kmh": reading.speed / 100})
 
     async def _link_state(self, event: LinkStateEvent, sink: DeviceSink | None) -> None:
         up = event.state == LinkState.CONNECTED
