@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -66,16 +67,32 @@ def parse_line(line: str) -> tuple[str, dict[str, Any]] | None:
     return name, arguments
 
 
-async def run_prompt(sim: Simulator, quit_event: asyncio.Event, out: TextIO = sys.stdout) -> None:
-    """Read commands from stdin (a terminal) until EOF, ``quit`` or cancellation."""
+async def run_prompt(
+    sim: Simulator,
+    quit_event: asyncio.Event,
+    out: TextIO = sys.stdout,
+    stdin: TextIO = sys.stdin,
+) -> None:
+    """Read commands from ``stdin`` (a terminal) until EOF, ``quit`` or cancellation."""
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
+    fd = stdin.fileno()
+    pending = b""
 
     def readable() -> None:
-        line = sys.stdin.readline()
-        lines.put_nowait(line if line else None)
+        # Raw reads: a buffered readline() would swallow lines the reader never signals again.
+        nonlocal pending
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            loop.remove_reader(fd)
+            lines.put_nowait(None)
+            return
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            lines.put_nowait(line.decode(errors="replace"))
 
-    loop.add_reader(sys.stdin.fileno(), readable)
+    loop.add_reader(fd, readable)
     try:
         while True:
             out.write("treadsim> ")
@@ -97,4 +114,4 @@ async def run_prompt(sim: Simulator, quit_event: asyncio.Event, out: TextIO = sy
                 continue
             out.write(json.dumps(result, indent=None) + "\n")
     finally:
-        loop.remove_reader(sys.stdin.fileno())
+        loop.remove_reader(fd)

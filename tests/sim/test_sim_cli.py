@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import os
+
 import pytest
 
 from simulators.treadsim.control_socket import condition_holds
 from simulators.treadsim.presets import load_preset, preset_from_toml, preset_names
-from simulators.treadsim.prompt import parse_line
+from simulators.treadsim.prompt import parse_line, run_prompt
 from simulators.treadsim.quirks import Quirk, parse_quirks
+from tests.support.simulator import in_process_simulator
 
 
 @pytest.mark.parametrize(
@@ -83,3 +88,22 @@ kcal_per_km = 1
         preset_from_toml("broken", text)
     with pytest.raises(ValueError, match="unknown data fields"):
         preset_from_toml("broken", text.replace("fields = []", 'fields = ["pace"]'))
+
+
+async def test_prompt_drives_the_simulator_until_quit() -> None:
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w") as feed:
+        feed.write("start\nkey out\nbogus\nstate\nquit\n")
+        feed.flush()
+        out = io.StringIO()
+        quit_event = asyncio.Event()
+        async with in_process_simulator(preset="generic", speedup=50) as sim:
+            async with asyncio.timeout(10):
+                await run_prompt(sim, quit_event, out=out, stdin=stdin)
+            state = sim.state()
+    assert quit_event.is_set()
+    assert not state.machine.safety_key_inserted
+    assert state.machine.phase.value == "idle"  # started, then the key stopped it
+    text = out.getvalue()
+    assert "error: unknown command 'bogus'" in text
+    assert '"safety_key_inserted": false' in text
