@@ -93,6 +93,10 @@ async def run(args: argparse.Namespace, out: TextIO, trace: TextIO | None = None
     exposed = [s for s in args.hci if s not in radios]
     if len(radios) > 1 or (radios and exposed):
         raise ValueError("a real radio (usb:, hci-socket:, serial:) must be the only --hci")
+    if not args.hci:
+        print(
+            "treadsim: no --hci given: nothing outside this process can reach it", file=sys.stderr
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -125,7 +125,9 @@ class Simulator:
         radio: str | None = None,
     ) -> None:
         base = load_preset(preset) if isinstance(preset, str) else preset
-        self.preset = base.with_quirks(frozenset(quirks), frozenset(without_quirks))
+        self.preset = base.with_quirks(
+            frozenset(Quirk(q) for q in quirks), frozenset(Quirk(q) for q in without_quirks)
+        )
         self.clock: Clock = clock or ScaledClock(speedup)
         self.link = link if link is not None else LocalLink()  # type: ignore[no-untyped-call]
         self.address = address
