@@ -53,6 +53,8 @@ class PeripheralConfig:
     training_read_fails: bool = False
     permissive_control: bool = False
     treadmill_data: bool = True
+    drop_on_range_read: bool = False
+    """Drop the link when the client reads the Supported Speed Range (a crash during set-up)."""
 
 
 @dataclass
@@ -103,7 +105,10 @@ class FtmsPeripheral:
             *([self.data_char] if cfg.treadmill_data else []),
             self.training_char,
             Characteristic(
-                u16(0x2AD4), read, Characteristic.READABLE, struct.pack("<HHH", *cfg.speed_range)
+                u16(0x2AD4),
+                read,
+                Characteristic.READABLE,
+                CharacteristicValue(read=self._read_speed_range),
             ),
         ]
         if cfg.incline_range is not None:
@@ -182,6 +187,11 @@ class FtmsPeripheral:
         return self.cp_writes[-1]
 
     # -- GATT callbacks ------------------------------------------------------------------------
+
+    async def _read_speed_range(self, connection: Connection) -> bytes:
+        if self.config.drop_on_range_read:
+            await connection.disconnect()
+        return struct.pack("<HHH", *self.config.speed_range)
 
     def _read_training(self, _connection: Connection) -> bytes:
         if self.config.training_read_fails:

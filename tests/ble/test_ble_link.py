@@ -17,6 +17,7 @@ from tests.ble.peripheral import FtmsPeripheral, peripheral
 from treadctl.ble.errors import (
     BeltMoving,
     BeltStateUnknown,
+    ConnectFailed,
     ControlRefused,
     ControlResponseMismatch,
     ControlTimeout,
@@ -122,6 +123,25 @@ async def test_without_treadmill_data_the_device_is_refused_after_connecting(
             async with TreadmillLink(options(spec, name="TestTread")):
                 pass
         assert tread.connection is None  # the link let go
+
+
+async def test_a_link_lost_during_set_up_is_connect_failed(link: LocalLink, spec: str) -> None:
+    async with peripheral(link, drop_on_range_read=True) as tread:
+        with pytest.raises(ConnectFailed):
+            async with TreadmillLink(options(spec)):
+                pass
+        assert tread.connection is None
+
+
+async def test_closing_the_link_reports_why(tread: FtmsPeripheral, spec: str) -> None:
+    link = TreadmillLink(options(spec))
+    async with link:
+        pass
+    items = [item async for item in link.observations()]
+    last = items[-1]
+    assert isinstance(last, DeviceEvent)
+    assert (last.kind, last.detail) == (EventKind.DISCONNECTED, "closed by the daemon")
+    assert not link.connected
 
 
 async def test_nothing_advertising_is_device_not_found(spec: str) -> None:
