@@ -4,6 +4,7 @@ driven by the fake clock (time moves only when the test advances it)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -173,3 +174,13 @@ async def test_notices_stream() -> None:
         assert notice.latch is not None
         assert notice.latch.value == "emergency_stop"
         await stream.aclose()
+
+
+async def test_observations_are_timed_on_the_governors_clock() -> None:
+    clock = FakeClock()
+    port = FakePort(clock=clock, info=FINE)
+    belt = GovernedTreadmill(port, clock=clock)
+    reading = port.reading()
+    belt.observe(replace(reading, at=reading.at - 500.0))  # a link on another clock base
+    assert belt.state().last_reading_at == clock.now()
+    belt.start(150)  # the reading is fresh on the governor's clock: the start is allowed

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
@@ -167,7 +168,12 @@ class GovernedTreadmill:
     # ----------------------------------------------------------------- requests
 
     def observe(self, obs: Observation) -> None:
-        """Feed one observation from ``port.observations()`` (in arrival order)."""
+        """Feed one observation from ``port.observations()`` (in arrival order).
+
+        It is re-stamped with this object's clock on arrival: the stale-telemetry timeout and
+        the echo window then measure time on the same clock as the governor, whatever clock the
+        link stamped it with (e.g. a simulator's compressed clock in the daemon)."""
+        obs = replace(obs, at=self._clock.now())
         if isinstance(obs, DeviceEvent) and obs.kind == EventKind.CONNECTED:
             self._gov.set_device(self._port.info)
         self._gov.observe(obs)
