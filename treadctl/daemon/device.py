@@ -54,6 +54,7 @@ from treadctl.control.port import DeviceEvent, EventKind, Reading
 from treadctl.control.session import (
     REST_OVER,
     TERMINAL,
+    ProfileRefusedError,
     SessionRunner,
     SessionSnapshot,
     SessionState,
@@ -63,6 +64,7 @@ from treadctl.errors import TreadctlError
 from treadctl.safety.errors import LimitExceededError
 from treadctl.safety.governor import Phase
 from treadctl.safety.limits import Limits
+from treadctl.workout.check import Problem
 from treadctl.workout.loader import ProfileNotFoundError
 from treadctl.workout.summary import SessionSummary
 
@@ -290,6 +292,11 @@ class DeviceRuntime:
             result = CommandResult.failure(ErrorCode.UNKNOWN_PROFILE, str(exc))
         except LimitExceededError as exc:
             result = CommandResult.failure(ErrorCode.OVER_CAP, str(exc))
+        except ProfileRefusedError as exc:
+            over = any(_cap_problem(p) for p in exc.problems)
+            result = CommandResult.failure(
+                ErrorCode.OVER_CAP if over else ErrorCode.REFUSED, str(exc)
+            )
         except TreadctlError as exc:
             result = CommandResult.failure(ErrorCode.REFUSED, str(exc))
         if not result.ok and result.error is not None:
@@ -340,6 +347,14 @@ class DeviceRuntime:
         """During a session: a nudge of the current segment (the runner's nudge rules apply).
         Without one: a new target for a belt that already runs. A stopped belt is not started
         by ``set_speed`` (start a profile or resume instead): starting is always explicit."""
+        cap = self.governed.state().speed_cap
+        if command.centi > cap:
+            # Refused, never clamped (safety rules); before the nudge rules, so the reply
+            # names the cap.
+            return CommandResult.failure(
+                ErrorCode.OVER_CAP,
+                f"{command.centi / 100:g} km/h is above the cap in force here ({cap / 100:g} km/h)",
+            )
         if self.runner.state == SessionState.RUNNING:
             snap = self.runner.snapshot()
             current = snap.target_speed or 0
@@ -366,6 +381,14 @@ class DeviceRuntime:
     def resume_after_rest(self) -> None:
         """The person presses resume (used by the demo, which plays the person)."""
         self.runner.resume()
+
+
+def _cap_problem(problem: Problem) -> bool:
+    """A profile problem that is about a speed cap (the profile's cap or a segment's speed above
+    the caps in force), as opposed to its shape or the device's range."""
+    return problem.field == ("cap_kmh",) or (
+        bool(problem.field) and problem.field[-1] == "speed_kmh" and " cap " in problem.reason
+    )
 
 
 def summary_json(summary: SessionSummary) -> dict[str, JsonValue]:
