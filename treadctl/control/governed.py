@@ -167,17 +167,19 @@ class GovernedTreadmill:
 
     # ----------------------------------------------------------------- requests
 
-    def observe(self, obs: Observation) -> None:
+    def observe(self, obs: Observation) -> Observation:
         """Feed one observation from ``port.observations()`` (in arrival order).
 
         It is re-stamped with this object's clock on arrival: the stale-telemetry timeout and
         the echo window then measure time on the same clock as the governor, whatever clock the
-        link stamped it with (e.g. a simulator's compressed clock in the daemon)."""
+        link stamped it with (e.g. a simulator's compressed clock in the daemon). Returns the
+        re-stamped observation."""
         obs = replace(obs, at=self._clock.now())
         if isinstance(obs, DeviceEvent) and obs.kind == EventKind.CONNECTED:
             self._gov.set_device(self._port.info)
         self._gov.observe(obs)
         self._changed()
+        return obs
 
     def start(self, speed: int, *, incline: int | None = None) -> None:
         """An explicit start or resume by a person (clears a safety latch). Refusals raise."""

@@ -328,7 +328,7 @@ class SessionRunner:
 
     def observe(self, obs: Observation) -> None:
         """Feed an observation (forwarded to the governed treadmill) and react to it."""
-        self._belt.observe(obs)
+        obs = self._belt.observe(obs)  # re-stamped on the session's clock
         if isinstance(obs, Reading) and self._state == SessionState.RUNNING:
             self._builder.add(obs)
         self.tick()
