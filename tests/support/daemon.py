@@ -38,7 +38,8 @@ profiles=None, extra_config=None, topic_prefix="treadctl")``: async context mana
     args=(), within=30.0) -> DaemonProcess``: ``python -m treadctl.cli.main run --config ...``
     (stdout/stderr to files in the workdir; ``NOTIFY_SOCKET`` set when given; ``env`` added to
     the environment, e.g. ``{"WATCHDOG_USEC": "1000000"}``). With ``wait_online`` (and MQTT on)
-    it returns when every device's availability ``online`` arrived after the start.
+    it returns when every device's availability ``online`` and its first telemetry record
+    arrived after the start (a start needs fresh telemetry).
     ``await rig.wait_online(device, since=0, within=30.0)``; ``rig.write_config()`` rewrites
     the file; ``rig.daemons``: every daemon started, in order.
 
@@ -683,6 +684,10 @@ class DaemonRig:
         if wait_online and self.with_mqtt:
             for spec in self.devices:
                 await self.wait_online(spec.id, since=since, within=within)
+                # A start needs fresh telemetry: wait for the first record too.
+                await self.mqtt.wait_for(
+                    f"{self.topic_prefix}/{spec.id}/telemetry", since=since, within=within
+                )
         return daemon
 
     async def wait_online(

@@ -22,7 +22,11 @@ def register(sub: Any) -> None:
     demo = sub.add_parser(
         "demo", help="simulator + a backward-walking session with live progress, in one command"
     )
-    demo.add_argument("--profile", default="retro-beginner")
+    demo.add_argument(
+        "--profile",
+        default="retro-beginner",
+        help="profile name or profile file (default retro-beginner)",
+    )
     demo.add_argument(
         "--speedup",
         type=float,
@@ -32,19 +36,25 @@ def register(sub: Any) -> None:
     demo.add_argument("--preset", default="generic", help="simulator preset (default generic)")
     demo.add_argument("--mqtt", metavar="HOST:PORT", help="use this broker")
     demo.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
+    demo.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the simulator's trace and control socket here (default: a temporary dir)",
+    )
     demo.set_defaults(handler=_demo)
 
     session = sub.add_parser("session", help="run a profile from this terminal")
     session_sub = session.add_subparsers(dest="session_command", metavar="ACTION")
     start = session_sub.add_parser("start", help="start PROFILE on a configured treadmill")
-    start.add_argument("profile")
+    start.add_argument("profile", help="profile name or profile file")
     start.add_argument("--config", type=Path)
     start.add_argument("--device", help="device id (default: the only configured one)")
     start.add_argument(
         "--speedup",
         type=float,
-        default=1.0,
-        help="time compression; only for a treadmill configured as the simulator",
+        default=None,
+        help="time compression; only for a treadmill configured with simulator = true "
+        "(default: the device's speedup setting, 1 for a real treadmill)",
     )
     start.set_defaults(handler=_session_start)
     session.set_defaults(handler=lambda _a: (session.print_help(), EXIT_USAGE)[1])
@@ -85,7 +95,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
+    from treadctl.daemon.children import ChildError  # noqa: PLC0415
     from treadctl.daemon.demo import DemoOptions, run_demo  # noqa: PLC0415
+    from treadctl.daemon.session_view import SessionRefusedError  # noqa: PLC0415
     from treadctl.log import configure_logging  # noqa: PLC0415
 
     if not args.speedup >= 1:
@@ -99,11 +111,31 @@ def _demo(args: argparse.Namespace) -> int:
         preset=args.preset,
         mqtt=args.mqtt,
         no_mqtt=args.no_mqtt,
+        workdir=args.workdir,
     )
-    summary = asyncio.run(run_demo(options, view))
+    try:
+        summary = asyncio.run(run_demo(options, view))
+    except Exception as exc:  # a TaskGroup wraps what its body raised: unwrap to report it
+        cause = _unwrap(exc)
+        if isinstance(cause, SessionRefusedError):
+            view.message(f"treadctl demo: the session was refused: {cause}")
+        elif isinstance(cause, ChildError):
+            view.message(f"treadctl demo: {cause}")
+        elif isinstance(cause, TimeoutError):
+            view.message("treadctl demo: the simulated treadmill was not reachable in time")
+        else:
+            raise
+        return EXIT_FAILED
     view.message("")
     view.message(render_summary(summary))
     return EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) exception groups of one member each."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def _session_start(args: argparse.Namespace) -> int:
@@ -115,7 +147,8 @@ def _session_start(args: argparse.Namespace) -> int:
     if device_id is None or device_id not in devices:
         print(f"treadctl: choose a device with --device ({', '.join(devices)})", file=sys.stderr)
         return EXIT_USAGE
-    if args.speedup != 1.0 and not devices[device_id].simulator:
+    speedup = devices[device_id].speedup if args.speedup is None else args.speedup
+    if speedup != 1.0 and not devices[device_id].simulator:
         # Time compression multiplies the real acceleration of a real belt (issue 7).
         print(
             f"treadctl: --speedup is refused for {device_id!r}: it is not the simulator "
@@ -123,23 +156,29 @@ def _session_start(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if not args.speedup >= 1:
+    if not speedup >= 1:
         print("treadctl: --speedup must be >= 1", file=sys.stderr)
         return EXIT_USAGE
+    from treadctl.daemon.demo import profile_argument  # noqa: PLC0415
+
+    profile, extra_dir = profile_argument(args.profile)
+    # Only the chosen treadmill, with the speedup decided above (checked: a simulator).
+    device = devices[device_id].model_copy(update={"speedup": speedup})
+    update: dict[str, Any] = {"devices": [device]}
+    if extra_dir is not None:
+        update["profiles_dir"] = extra_dir
+    config = config.model_copy(update=update)
     _logging(config, quiet_console=True)
-    return asyncio.run(_session_main(config, device_id, args.profile, args.speedup))
+    return asyncio.run(_session_main(config, device_id, profile))
 
 
-async def _session_main(config: Any, device_id: str, profile: str, speedup: float) -> int:
+async def _session_main(config: Any, device_id: str, profile: str) -> int:
     from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
-    from treadctl.control.clock import MonotonicClock  # noqa: PLC0415
     from treadctl.daemon.app import Daemon  # noqa: PLC0415
-    from treadctl.daemon.clock import ScaledClock  # noqa: PLC0415
     from treadctl.daemon.session_view import SessionRefusedError, run_profile  # noqa: PLC0415
 
     view = LiveView()
-    clock = ScaledClock(speedup) if speedup != 1.0 else MonotonicClock()
-    daemon = Daemon(config, clock=clock)
+    daemon = Daemon(config)
     resume: asyncio.Queue[None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 

@@ -24,7 +24,6 @@ from typing import Any
 from treadctl.config.model import Config
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.children import mosquitto_binary, private_mosquitto, simulator_process
-from treadctl.daemon.clock import ScaledClock
 from treadctl.daemon.session_view import run_profile
 from treadctl.workout.summary import SessionSummary
 
@@ -34,16 +33,39 @@ DEMO_DEVICE = "demo"
 @dataclass(frozen=True, slots=True)
 class DemoOptions:
     profile: str = "retro-beginner"
+    """A profile name, or the path of a profile file."""
     speedup: float = 20.0
     preset: str = "generic"
     mqtt: str | None = None
     """``HOST:PORT`` of a broker to use; None: a private Mosquitto if installed."""
     no_mqtt: bool = False
     workdir: Path | None = None
+    """Where the simulator's trace and control socket and the broker's config go (kept);
+    None: a temporary directory (removed)."""
+
+
+PROFILE_SUFFIXES = (".yaml", ".yml", ".toml")
+
+
+def profile_argument(text: str) -> tuple[str, Path | None]:
+    """A profile name, or a profile file: ``(name, directory to add to the catalog)``.
+
+    A file is found by its path; its name is the file's stem (the loader requires the
+    profile's ``name`` to match it), and its directory joins the catalog."""
+    path = Path(text)
+    if path.suffix in PROFILE_SUFFIXES and path.is_file():
+        return path.stem, path.resolve().parent
+    return text, None
 
 
 def demo_config(
-    transport: str, mqtt_host: str | None, mqtt_port: int | None, state: Path
+    transport: str,
+    mqtt_host: str | None,
+    mqtt_port: int | None,
+    state: Path,
+    *,
+    speedup: float = 1.0,
+    profiles_dir: Path | None = None,
 ) -> Config:
     mqtt: dict[str, Any] = {"enabled": False}
     if mqtt_host is not None and mqtt_port is not None:
@@ -62,6 +84,7 @@ def demo_config(
                     "name": "treadsim",
                     "has_handrails": True,
                     "simulator": True,
+                    "speedup": speedup,
                     "backend": "bumble",
                     "transport": transport,
                 }
@@ -69,6 +92,7 @@ def demo_config(
             "ble": {"connect_timeout_s": 20.0, "scan_timeout_s": 10.0},
             "mqtt": mqtt,
             "state_dir": str(state),
+            "profiles_dir": str(profiles_dir) if profiles_dir is not None else None,
         }
     )
 
@@ -104,15 +128,23 @@ async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
                     "MQTT: no broker configured and Mosquitto is not installed; "
                     "running without MQTT."
                 )
-            config = demo_config(sim.transport, host, port, workdir)
-            daemon = Daemon(config, clock=ScaledClock(options.speedup))
+            profile, profiles_dir = profile_argument(options.profile)
+            config = demo_config(
+                sim.transport,
+                host,
+                port,
+                workdir,
+                speedup=options.speedup,
+                profiles_dir=profiles_dir,
+            )
+            daemon = Daemon(config)
             async with asyncio.TaskGroup() as tg:
                 running = tg.create_task(daemon.run(handle_signals=False))
                 try:
                     summary = await run_profile(
                         daemon,
                         DEMO_DEVICE,
-                        options.profile,
+                        profile,
                         view,
                         connect_timeout_s=30.0,
                         auto_resume_rests=True,

@@ -141,6 +141,9 @@ class DeviceRuntime:
         self.results: asyncio.Queue[SessionResult] = asyncio.Queue()
         """Every session's end, in order (the CLI's live view waits on this)."""
         self.connected = asyncio.Event()
+        self.reading = asyncio.Event()
+        """Set once a Treadmill Data record arrived on the current connection (the governor
+        starts a belt only on fresh telemetry); cleared when the link goes down."""
         self._session_started = asyncio.Event()
         self._first_reading_seen = False
         self._changed = asyncio.Event()
@@ -175,6 +178,8 @@ class DeviceRuntime:
                 await self._link_state(item, sink)
                 continue
             self.runner.observe(item)
+            if isinstance(item, Reading) and self.link_up:
+                self.reading.set()
             if isinstance(item, Reading) and not self._first_reading_seen:
                 self._first_reading_seen = True
                 await self._found_moving(item, sink)
@@ -215,6 +220,7 @@ class DeviceRuntime:
                 self.connected.set()
             else:
                 self.connected.clear()
+                self.reading.clear()
             if sink is not None:
                 await sink.availability(self.id, up)
         self._changed.set()

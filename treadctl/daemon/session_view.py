@@ -45,7 +45,9 @@ async def run_profile(
     runtime = daemon.devices[device_id]
     view.message(f"Connecting to treadmill {device_id} ...")
     async with asyncio.timeout(connect_timeout_s):
+        # Connected and the first Treadmill Data record in: a start needs fresh telemetry.
         await runtime.connected.wait()
+        await runtime.reading.wait()
     info = runtime.governed.info
     view.message(f"Connected to {info.name or info.address}; starting profile {profile!r}.")
     result = runtime.handle_local(StartProfile(profile))

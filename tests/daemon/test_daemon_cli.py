@@ -1,0 +1,105 @@
+"""``treadctl demo`` end to end, and the time-compression refusals, as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from daemon_profiles import QUICK_BACK
+from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT
+
+pytestmark = pytest.mark.crossprocess
+
+DEMO_DEADLINE_S = 60.0
+"""A bound against hangs; the run below takes about 8 s."""
+
+
+async def _treadctl(*args: str, within: float = 30.0) -> tuple[int, str, str]:
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "treadctl.cli.main",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(within):
+            out, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        raise AssertionError(f"treadctl {args} did not finish: {err.decode()[-2000:]}") from None
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _trace(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("mqtt", ["private-mosquitto", "no-mqtt"])
+async def test_demo_runs_a_profile_file_to_its_summary(tmp_path: Path, mqtt: str) -> None:
+    profile = tmp_path / "profiles" / "quick-back.yaml"
+    profile.parent.mkdir()
+    profile.write_text(QUICK_BACK)
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    args = ["demo", "--profile", str(profile), "--speedup", "20", "--workdir", str(workdir)]
+    if mqtt == "no-mqtt":
+        args.append("--no-mqtt")
+
+    code, out, err = await _treadctl(*args, within=DEMO_DEADLINE_S)
+
+    assert code == 0, err
+    assert "Session finished: quick-back" in out
+    trace = _trace(workdir / "treadsim-trace.jsonl")
+    writes = [r for r in trace if r["kind"] == "write"]
+    ops = [r["op"] for r in writes]
+    assert ops.count(OP_START) == 1
+    assert all(r["result"] == 1 for r in writes)
+    # The belt followed the profile (1.0 km/h, never more) and was stopped at its end.
+    speeds = [int(str(r["speed"])) for r in trace if r["kind"] == "belt"]
+    assert max(speeds) == 100
+    assert speeds[-1] == 0
+    last_stop = max(i for i, r in enumerate(writes) if r["op"] == OP_STOP)
+    assert writes[last_stop]["hex"] == "0801"
+    assert OP_SET_SPEED not in ops[last_stop:]
+
+
+def _config(tmp_path: Path, device: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"state_dir = {json.dumps(str(tmp_path))}\n\n[[devices]]\n{device}\n", encoding="utf-8"
+    )
+    return path
+
+
+REAL_TREADMILL = 'id = "home"\naddress = "AA:BB:CC:DD:EE:01"\nhas_handrails = true'
+
+
+async def test_session_speedup_is_refused_for_a_real_treadmill(tmp_path: Path) -> None:
+    config = _config(tmp_path, REAL_TREADMILL)
+    code, _out, err = await _treadctl(
+        "session", "start", "retro-beginner", "--speedup", "5", "--config", str(config)
+    )
+    assert code == 2
+    assert "--speedup is refused" in err
+
+
+async def test_config_speedup_is_refused_for_a_real_treadmill(tmp_path: Path) -> None:
+    config = _config(tmp_path, REAL_TREADMILL + "\nspeedup = 5.0")
+    code, _out, err = await _treadctl("run", "--config", str(config))
+    assert code == 2
+    assert "devices.0" in err
+    assert "simulator = true" in err
