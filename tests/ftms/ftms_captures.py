@@ -1,4 +1,5 @@
-"""Loads the real-device captures shared by the project (../shared/captures, read-only)."""
+"""Loads the real-device captures (a copy of ../shared/captures kept in tests/data, so the
+golden tests always run: a skipped golden test would hide a broken decoder)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-CAPTURES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "captures"
+CAPTURES_DIR = Path(__file__).resolve().parents[1] / "data"
 CS_WP8 = CAPTURES_DIR / "citysports-cs-wp8.jsonl"
 
 
@@ -41,7 +40,5 @@ def load_frames(path: Path = CS_WP8) -> list[Frame]:
 
 
 def cs_wp8_frames() -> list[Frame]:
-    """The CS-WP8 capture, or skip the test when the shared captures are not checked out."""
-    if not CS_WP8.is_file():
-        pytest.skip(f"capture file {CS_WP8} not present (shared captures not checked out)")
+    """The CS-WP8 capture (tests/data/citysports-cs-wp8.jsonl)."""
     return load_frames(CS_WP8)
