@@ -165,8 +165,13 @@ class Outbox:
 
     async def run(self) -> None:
         """Send items until cancelled (the owner cancels it when the link drops)."""
+        task = asyncio.current_task()
         try:
             while True:
+                if task is not None and task.cancelling():
+                    # Python 3.11's wait_for (inside Bumble's indicate) swallows a cancellation
+                    # that races with the confirmation: honour it here.
+                    raise asyncio.CancelledError
                 item = await self.queue.get()
                 if isinstance(item, Notify):
                     await self.device.notify_subscriber(

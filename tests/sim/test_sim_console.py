@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from simulators.treadsim import Simulator
 from tests.support.simulator import FtmsClient, central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
@@ -140,3 +143,23 @@ async def test_command_dispatch_by_name() -> None:
         state = await s.command("state")
         assert state["machine"]["phase"] == "starting"
         assert state["connected"] is False
+
+
+async def test_simulator_exits_with_a_client_connected_right_after_an_indication() -> None:
+    stop = asyncio.Event()
+    ready: asyncio.Future[Simulator] = asyncio.get_running_loop().create_future()
+
+    async def serve() -> None:
+        async with sim() as s:
+            ready.set_result(s)
+            await stop.wait()
+
+    async with asyncio.TaskGroup() as tasks:
+        server = tasks.create_task(serve())
+        s = await ready
+        async with central(s.link) as c, c.connect_ftms() as ftms:
+            assert await ftms.request(b"\x00") == bytes.fromhex("800001")
+            stop.set()
+            async with asyncio.timeout(10):
+                await server  # a swallowed cancellation would hang here
+            await ftms.disconnected.wait()

@@ -220,3 +220,15 @@ async def test_kingsmith_quirks_across_processes(tmp_path: Path) -> None:
             await ftms.disconnected.wait()
         disconnected = [r for r in proc.trace_records("write") if r.get("disconnected")]
         assert [r["hex"] for r in disconnected] == ["029600"]
+
+
+async def test_sigterm_with_a_client_connected_exits_cleanly(tmp_path: Path) -> None:
+    async with (
+        simulator_process(tmp_path, speedup=20) as proc,
+        central(hci_spec=proc.hci_client_spec) as c,
+        c.connect_ftms() as ftms,
+    ):
+        assert await ftms.request(b"\x00") == bytes.fromhex("800001")
+        # Right after an indication: its confirmation races with the shutdown.
+        assert await stop_process(proc.process) == 0  # not -9: no SIGKILL needed
+        await ftms.disconnected.wait()
