@@ -40,9 +40,11 @@ async def test_disconnect_mid_ramp(tmp_path: Path) -> None:
         # Mid-ramp: a speed above the 1.0 km/h start speed has been written.
         step = await wait_trace(
             sim,
-            lambda x: x["kind"] == "write"
-            and x["op"] == OP_SET_SPEED
-            and int.from_bytes(bytes.fromhex(x["hex"])[1:3], "little") > 100,
+            lambda x: (
+                x["kind"] == "write"
+                and x["op"] == OP_SET_SPEED
+                and int.from_bytes(bytes.fromhex(x["hex"])[1:3], "little") > 100
+            ),
         )
         since = r.mqtt.mark()
         await sim.command("disconnect_now")
@@ -70,7 +72,9 @@ async def test_mqtt_commands_while_the_link_is_down(tmp_path: Path) -> None:
         assert (await r.mqtt.request("tm1", "arm"))["status"] == "ok"
         since = r.mqtt.mark()
         await stop_process(old.process)
-        await r.mqtt.wait_for("treadctl/tm1/availability", lambda m: m.text == "offline", since=since)
+        await r.mqtt.wait_for(
+            "treadctl/tm1/availability", lambda m: m.text == "offline", since=since
+        )
 
         # Arming is refused too while the link is down (a disconnect is a safety event).
         arm = await r.mqtt.request("tm1", "arm")
