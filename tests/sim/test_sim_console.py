@@ -107,7 +107,7 @@ async def test_drop_next_indication_never_sends_it_but_the_next_procedure_works(
 
 async def test_delayed_indication_keeps_the_procedure_pending_until_sent() -> None:
     async with sim() as s, central(s.link) as c, c.connect_ftms() as ftms:
-        await s.delay_next_indication(0.2)
+        await s.delay_next_indication(1.0)
         begin = len(ftms.events)
         await ftms.write(b"\x00")
         assert s.state().procedure_pending

@@ -15,8 +15,8 @@ from treadctl.ftms import TreadmillData
 SPEEDUP = 50.0
 
 
-def sim_with(*quirks: Quirk, **kwargs: object):  # type: ignore[no-untyped-def]
-    return in_process_simulator(preset="generic", speedup=SPEEDUP, quirks=quirks, **kwargs)
+def sim_with(*quirks: Quirk, speedup: float = SPEEDUP):  # type: ignore[no-untyped-def]
+    return in_process_simulator(preset="generic", speedup=speedup, quirks=quirks)
 
 
 async def start(ftms: FtmsClient) -> None:
@@ -78,7 +78,7 @@ async def test_min_speed_revert_accepts_a_low_target_and_runs_at_the_minimum() -
 
 async def test_cold_start_disconnect_drops_the_link_on_a_speed_during_spin_up() -> None:
     async with (
-        sim_with(Quirk.COLD_START_DISCONNECT) as sim,
+        sim_with(Quirk.COLD_START_DISCONNECT, speedup=5) as sim,
         central(sim.link) as c,
         c.connect_ftms() as ftms,
     ):
