@@ -87,9 +87,17 @@ def _run(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     _logging(config)
+    import structlog  # noqa: PLC0415
+
     from treadctl.daemon.app import Daemon  # noqa: PLC0415
 
-    asyncio.run(Daemon(config).run())
+    try:
+        asyncio.run(Daemon(config).run())
+    except Exception as exc:
+        # The belts were stopped on the way out (DeviceRuntime.run); exit 1 so that systemd's
+        # Restart=on-failure starts a fresh daemon (which never restarts a belt by itself).
+        structlog.get_logger("treadctl.daemon").exception("daemon_failed", error=repr(_unwrap(exc)))
+        return EXIT_FAILED
     return EXIT_OK
 
 

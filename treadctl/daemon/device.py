@@ -10,13 +10,15 @@ The parts come from the adapters and the control layer; this module only wires t
 
 Task layout (owned by :meth:`DeviceRuntime.run`, itself a task of the daemon's TaskGroup)::
 
-    outer TaskGroup: supervisor.run, observation pump
+    link TaskGroup: supervisor.run
       GovernedTreadmill context (its sender task)
-        inner TaskGroup: session loop, state publisher
+        work TaskGroup: observation pump, session loop, state publisher, link watch
 
-The governed treadmill's context is inside the one that keeps the link, so when the device's
-tasks end for any reason, the governed treadmill sends its graceful Stop while the link is still
-up. The daemon also calls :meth:`DeviceRuntime.stop_belt` before it cancels anything.
+The governed treadmill's context is inside the group that keeps the link, and the tasks that
+can fail are in the inner group, so when the device's tasks end for any reason (an exception in
+one of them, or cancellation) the governed treadmill sends its graceful Stop while the link is
+still up; only then is the link task cancelled. On a normal shutdown the daemon first calls
+:meth:`DeviceRuntime.stop_belt` (Stop, then wait until the belt stands).
 """
 
 from __future__ import annotations
@@ -88,6 +90,13 @@ SAFETY_EVENTS = frozenset(
 )
 
 
+class LinkSupervisorFailed(TreadctlError):
+    """The link supervisor of a treadmill ended with an exception (a bug: it retries errors)."""
+
+    def __init__(self) -> None:
+        super().__init__("the BLE link supervisor failed")
+
+
 class DeviceSink(Protocol):
     """Where a device publishes (the MQTT bridge, through the daemon's adapter)."""
 
@@ -151,14 +160,28 @@ class DeviceRuntime:
     # ----------------------------------------------------------------- running
 
     async def run(self, sink: DeviceSink | None) -> None:
-        """Run until cancelled. The belt is stopped gracefully on the way out."""
-        async with asyncio.TaskGroup() as outer:
-            outer.create_task(self.supervisor.run(), name=f"{self.id}-link")
-            outer.create_task(self._pump(sink), name=f"{self.id}-observations")
-            async with self.governed, asyncio.TaskGroup() as inner:
-                inner.create_task(self._sessions(sink), name=f"{self.id}-sessions")
-                if sink is not None:
-                    inner.create_task(self._publish_state(sink), name=f"{self.id}-state")
+        """Run until cancelled. The belt is stopped gracefully on the way out, whatever ended
+        the run (cancellation, or an exception in any of this device's tasks)."""
+        async with asyncio.TaskGroup() as link_group:
+            link = link_group.create_task(self.supervisor.run(), name=f"{self.id}-link")
+            try:
+                # The governed treadmill's exit sends Stop; the link task is outside the group
+                # that a failing task cancels, so it is still up when that Stop goes out.
+                async with self.governed, asyncio.TaskGroup() as work:
+                    work.create_task(self._pump(sink), name=f"{self.id}-observations")
+                    work.create_task(self._sessions(sink), name=f"{self.id}-sessions")
+                    if sink is not None:
+                        work.create_task(self._publish_state(sink), name=f"{self.id}-state")
+                    work.create_task(self._link_watch(link), name=f"{self.id}-link-watch")
+            finally:
+                link.cancel()
+
+    @staticmethod
+    async def _link_watch(link: asyncio.Task[None]) -> None:
+        """Ends the work group when the link supervisor itself fails (it never returns)."""
+        await asyncio.wait([link])
+        if not link.cancelled() and link.exception() is not None:
+            raise LinkSupervisorFailed() from link.exception()
 
     async def stop_belt(self, reason: str) -> None:
         """Stop the belt and wait (bounded) until it stands; used before shutting down."""
