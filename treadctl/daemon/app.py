@@ -182,6 +182,7 @@ class Daemon:
             self.log.info(
                 "command",
                 device=request.device,
+                session=runtime.session_id,
                 command=type(request.command).__name__,
                 ok=result.ok,
                 error=result.error.message if result.error else None,

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+import structlog
 
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
@@ -155,6 +158,8 @@ class DeviceRuntime:
         starts a belt only on fresh telemetry); cleared when the link goes down."""
         self._session_started = asyncio.Event()
         self._first_reading_seen = False
+        self.session_id: str | None = None
+        """Id of the current (or last) session, on its log lines: ``<profile>-<8 hex>``."""
         self._changed = asyncio.Event()
 
     # ----------------------------------------------------------------- running
@@ -162,6 +167,12 @@ class DeviceRuntime:
     async def run(self, sink: DeviceSink | None) -> None:
         """Run until cancelled. The belt is stopped gracefully on the way out, whatever ended
         the run (cancellation, or an exception in any of this device's tasks)."""
+        # Every task below (and what it logs, bleak's and bumble's lines included) carries the
+        # device id: tasks copy the context they are created in.
+        with structlog.contextvars.bound_contextvars(device=self.id):
+            await self._run(sink)
+
+    async def _run(self, sink: DeviceSink | None) -> None:
         async with asyncio.TaskGroup() as link_group:
             link = link_group.create_task(self.supervisor.run(), name=f"{self.id}-link")
             try:
@@ -211,7 +222,7 @@ class DeviceRuntime:
             elif sink is not None:
                 await sink.telemetry(self.id, item)
             for notice in self.governed.drain_notices():
-                self._log("governor", device=self.id, what=notice.what, latch=notice.latch)
+                self._emit("governor", what=notice.what, latch=notice.latch)
                 if notice.latch is not None:
                     self.arming.safety_event(notice.latch.value)
                     if sink is not None:
@@ -230,7 +241,7 @@ class DeviceRuntime:
         reason = "belt moving when treadctl started (restart)"
         self.governed.stop(reason=reason)
         self.arming.safety_event("restart")
-        self._log("restart_stop", device=self.id, speed_kmh=reading.speed / 100)
+        self._emit("restart_stop", speed_kmh=reading.speed / 100)
         if sink is not None:
             await sink.event(self.id, "restart_stop", reason, {"speed_kmh": reading.speed / 100})
 
@@ -238,7 +249,7 @@ class DeviceRuntime:
         up = event.state == LinkState.CONNECTED
         if up != self.link_up:
             self.link_up = up
-            self._log("link", device=self.id, state=event.state.value, reason=event.reason)
+            self._emit("link", state=event.state.value, reason=event.reason)
             if up:
                 self.connected.set()
             else:
@@ -250,9 +261,9 @@ class DeviceRuntime:
 
     async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
         if self.arming.observe(event):
-            self._log("disarmed", device=self.id, reason=event.kind.value)
+            self._emit("disarmed", reason=event.kind.value)
         if event.kind in SAFETY_EVENTS:
-            self._log("device_event", device=self.id, kind=event.kind.value, detail=event.detail)
+            self._emit("device_event", kind=event.kind.value, detail=event.detail)
             if sink is not None:
                 await sink.event(self.id, event.kind.value, event.detail, {})
 
@@ -261,9 +272,8 @@ class DeviceRuntime:
             await self._session_started.wait()
             self._session_started.clear()
             summary = await self.runner.run()
-            self._log(
+            self._emit(
                 "session_end",
-                device=self.id,
                 profile=summary.profile,
                 ended=summary.ended,
                 reason=summary.reason,
@@ -288,6 +298,12 @@ class DeviceRuntime:
 
     # ----------------------------------------------------------------- commands
 
+    def _emit(self, event: str, **fields: object) -> None:
+        """One log line about this treadmill: its id, and the session's while one is on."""
+        if self.session_id is not None:
+            fields.setdefault("session", self.session_id)
+        self._log(event, device=self.id, **fields)
+
     def snapshot(self) -> SessionSnapshot:
         return self.runner.snapshot()
 
@@ -304,7 +320,7 @@ class DeviceRuntime:
         if isinstance(command, EmergencyStop):
             self.arming.admit(command, now)
             self.runner.emergency_stop()
-            self._log("emergency_stop", device=self.id)
+            self._emit("emergency_stop")
             self._changed.set()
             return CommandResult.success({"stopping": True})
         refused = None if local else self.arming.admit(command, now)
@@ -403,9 +419,10 @@ class DeviceRuntime:
         profile = self.catalog.get(name)
         self.runner.arm(profile)
         self.runner.start()
+        self.session_id = f"{name}-{secrets.token_hex(4)}"
         self.selected_profile = name
         self._session_started.set()
-        self._log("session_start", device=self.id, profile=name)
+        self._emit("session_start", profile=name)
 
     def resume_after_rest(self) -> None:
         """The person presses resume (used by the demo, which plays the person)."""

@@ -1,0 +1,130 @@
+"""The terminal live view: pure rendering of snapshots and summaries, and what LiveView writes."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from treadctl.cli.live import BAR_WIDTH, LiveView, progress_bar, render_line, render_summary
+from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.workout.summary import SessionSummary
+
+RUNNING = SessionSnapshot(
+    at=0.0,
+    state=SessionState.RUNNING,
+    reason=None,
+    profile="retro-beginner",
+    segment_index=2,
+    segment_count=9,
+    segment_name="block 1",
+    segment_kind="backward",
+    facing="backward",
+    cue="Look straight ahead, small steps, hands on the rails.",
+    target_speed=100,
+    reported_speed=95,
+    target_incline=None,
+    reported_incline=None,
+    elapsed_s=300.0,
+    segment_remaining_s=120.0,
+    remaining_s=900.0,
+    speed_cap=150,
+    incline_cap=0,
+    latch=None,
+    belt_phase="running",
+)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar() -> None:
+    assert progress_bar(0, 100) == "[" + "-" * BAR_WIDTH + "]"
+    assert progress_bar(50, 100, width=10) == "[#####-----]"
+    assert progress_bar(100, 100, width=4) == "[####]"
+    assert progress_bar(150, 100, width=4) == "[####]"  # never overflows
+    assert progress_bar(-5, 100, width=4) == "[----]"
+    assert progress_bar(10, None, width=4) == "[----]"  # unknown total
+    assert progress_bar(10, 0, width=4) == "[----]"
+
+
+def test_running_line_shows_segment_speeds_times_and_bar() -> None:
+    line = render_line(RUNNING)
+    assert line.startswith("running ")
+    assert "3/9 block 1 (backward)" in line
+    assert "target 1.00 belt 0.95 km/h (cap 1.5)" in line
+    assert "05:00 elapsed, 15:00 left" in line
+    assert line.endswith("[#####---------------]")  # 300 of 1200 s
+
+
+def test_paused_line_says_why_and_unknown_values_are_dashes() -> None:
+    paused = replace(
+        RUNNING,
+        state=SessionState.PAUSED,
+        reason="rest_over",
+        reported_speed=None,
+        target_speed=None,
+    )
+    line = render_line(paused)
+    assert line.startswith("paused: rest_over")
+    assert "target   -   belt   -   km/h" in line
+
+
+def test_finished_line_has_a_full_bar_and_idle_has_no_segment() -> None:
+    finished = replace(RUNNING, state=SessionState.FINISHED, segment_index=None, remaining_s=None)
+    assert render_line(finished).endswith("[" + "#" * BAR_WIDTH + "]")
+    idle = replace(RUNNING, state=SessionState.IDLE, segment_index=None, remaining_s=None)
+    line = render_line(idle)
+    assert "| -  " in line
+    assert "--:-- left" in line
+
+
+def test_summary_text() -> None:
+    summary = SessionSummary(
+        profile="retro-beginner",
+        ended="aborted",
+        reason="safety_key",
+        duration_s=754.2,
+        active_s=700.0,
+        distance_m=250,
+        average_speed=112,
+        max_speed=150,
+        steps=None,
+    )
+    text = render_summary(summary)
+    assert text.splitlines()[0] == "Session aborted: retro-beginner"
+    assert "12:34 (11:40 active)" in text
+    assert "250 m" in text
+    assert "average 1.12 km/h, max 1.50 km/h" in text
+    assert "steps        -" in text
+    assert text.splitlines()[-1].strip() == "reason       safety_key"
+    finished = replace(summary, ended="finished", reason=None, steps=321)
+    assert "reason" not in render_summary(finished)
+    assert "321" in render_summary(finished)
+
+
+def test_plain_output_writes_changes_and_cues_once() -> None:
+    out = io.StringIO()
+    view = LiveView(out)
+    view.show(RUNNING)
+    view.show(replace(RUNNING, elapsed_s=301.0, reported_speed=96))  # same segment: skipped
+    view.show(replace(RUNNING, elapsed_s=331.0))  # 30 s later: a progress line
+    view.show(replace(RUNNING, segment_index=3, elapsed_s=332.0))  # new segment
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ">> " + RUNNING.cue
+    assert len(lines) == 4
+    assert [line.count(">>") for line in lines] == [1, 0, 0, 0]
+    assert "\r" not in out.getvalue()
+
+
+def test_terminal_output_redraws_one_line() -> None:
+    out = _Tty()
+    view = LiveView(out)
+    view.show(RUNNING)
+    view.show(replace(RUNNING, elapsed_s=301.0))
+    view.message("done")
+    text = out.getvalue()
+    assert text.startswith(">> " + RUNNING.cue + "\n")
+    assert text.count("\r\x1b[2K") == 2
+    assert text.endswith("\ndone\n")  # the open progress line is ended before a message
