@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 from pathlib import Path
 
 import pytest
 from daemon_profiles import TEST_PROFILES
-from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, DaemonRig, belt, read_retained, writes
+from support.daemon import (
+    OP_SET_SPEED,
+    OP_START,
+    OP_STOP,
+    REPO_ROOT,
+    DaemonRig,
+    belt,
+    read_retained,
+    writes,
+)
 
 pytestmark = pytest.mark.crossprocess
 
@@ -48,6 +60,26 @@ async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
         speeds = belt(sim)
         assert max(r["speed"] for r in speeds) <= 100  # the profile's 1.0 km/h
         assert speeds[-1]["speed"] == 0
+
+        # treadctl status reads the retained state back from the broker.
+        status = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "treadctl.cli.main",
+            "status",
+            "--config",
+            str(rig.config_path),
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(30):
+            out, err = await status.communicate()
+        assert status.returncode == 0, err
+        line = json.loads(out.decode().splitlines()[0])
+        assert line["device"] == "tm1"
+        assert line["state"]["link"] is True
+        assert line["state"]["caps"]["max_speed_kmh"] == 3.0
 
         assert await daemon.terminate() == 0
         assert rig.broker is not None

@@ -53,7 +53,7 @@ def render_line(snap: SessionSnapshot) -> str:
     if snap.reason and snap.state in (SessionState.PAUSED, SessionState.ABORTED):
         state += f": {snap.reason}"
     return (
-        f"{state:<10} | {segment:<28} | target {_kmh(snap.target_speed)} "
+        f"{state:<10} | {segment:<34} | target {_kmh(snap.target_speed)} "
         f"belt {_kmh(snap.reported_speed)} km/h (cap {snap.speed_cap / 100:.1f}) | "
         f"{_clock(snap.elapsed_s)} elapsed, {_clock(snap.remaining_s)} left "
         f"{progress_bar(snap.elapsed_s, total)}"
