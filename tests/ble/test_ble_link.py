@@ -456,7 +456,8 @@ async def test_control_is_released_by_reset_when_idle_and_stopped(
             while tread.cp_writes[-1] != b"\x01":
                 await tread.next_write()
         await tl.stop()  # control was given back: it is requested again
-    assert tread.cp_writes == [b"\x00", b"\x08\x01", b"\x01", b"\x00", b"\x08\x01"]
+    assert tread.cp_writes[:5] == [b"\x00", b"\x08\x01", b"\x01", b"\x00", b"\x08\x01"]
+    assert set(tread.cp_writes[5:]) <= {b"\x01"}  # released again if the test ran slowly
 
 
 async def test_control_is_released_by_disconnecting_when_configured(
