@@ -11,6 +11,7 @@ later" is shown by letting *simulated* time pass (the simulator's clock, a condi
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,6 +185,8 @@ __all__ = [
     "assert_no_start_while_moving",
     "belt",
     "let_time_pass",
+    "process_stats",
+    "record",
     "rig",
     "start_session",
     "trace_time",
@@ -193,3 +196,24 @@ __all__ = [
     "writes",
     "writes_after",
 ]
+
+
+def record(run: str, data: dict[str, Any]) -> None:
+    """Append one JSON line of measurements to ``$TREADCTL_FAULT_REPORT`` (when set; the long
+    runs set it) so that docs/fault-runs.md can be written from it."""
+    report = os.environ.get("TREADCTL_FAULT_REPORT")
+    if report:
+        with Path(report).open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"run": run, **data}) + "\n")
+
+
+def process_stats(pid: int) -> dict[str, int]:
+    """From /proc (the kernel's view, not the daemon's): resident memory (kB), threads, open
+    file descriptors."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = {line.split(":")[0]: line.split(":", 1)[1].split() for line in status}
+    return {
+        "rss_kb": int(fields["VmRSS"][0]),
+        "threads": int(fields["Threads"][0]),
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+    }
