@@ -16,7 +16,7 @@ import enum
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from bleak.exc import BleakError
 
@@ -25,7 +25,7 @@ from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.rules import backoff_delay
 from treadctl.ble.stream import ObservationStream
-from treadctl.control.port import DeviceInfo, Observation
+from treadctl.control.port import DeviceInfo, Observation, TreadmillPort
 
 
 class LinkState(enum.Enum):
@@ -180,3 +180,9 @@ class ReconnectSupervisor:
             return f"{type(exc).__name__}: {exc}"
         finally:
             self._link = None
+
+
+if TYPE_CHECKING:  # mypy proves both satisfy the control layer's contract
+
+    def _is_a_port(link: TreadmillLink, port: SupervisedPort) -> tuple[TreadmillPort, ...]:
+        return (link, port)
