@@ -74,6 +74,8 @@ def test_paused_line_says_why_and_unknown_values_are_dashes() -> None:
 def test_finished_line_has_a_full_bar_and_idle_has_no_segment() -> None:
     finished = replace(RUNNING, state=SessionState.FINISHED, segment_index=None, remaining_s=None)
     assert render_line(finished).endswith("[" + "#" * BAR_WIDTH + "]")
+    stopped_early = replace(RUNNING, state=SessionState.FINISHED, reason="stopped_by_user")
+    assert render_line(stopped_early).endswith("[#####---------------]")
     idle = replace(RUNNING, state=SessionState.IDLE, segment_index=None, remaining_s=None)
     line = render_line(idle)
     assert "| -  " in line

@@ -41,7 +41,7 @@ def progress_bar(done: float, total: float | None, width: int = BAR_WIDTH) -> st
 def render_line(snap: SessionSnapshot) -> str:
     """One status line: state, segment, speeds, times and a progress bar."""
     total = None if snap.remaining_s is None else snap.elapsed_s + snap.remaining_s
-    if snap.state == SessionState.FINISHED:
+    if snap.state == SessionState.FINISHED and snap.remaining_s is None:
         total = snap.elapsed_s  # ran to its end: a full bar
     if snap.segment_index is not None and snap.segment_count:
         segment = f"{snap.segment_index + 1}/{snap.segment_count} {snap.segment_name or ''}"
