@@ -78,8 +78,12 @@ within=30.0) -> dict``. ``OP_REQUEST_CONTROL``, ``OP_SET_SPEED``, ``OP_START``, 
 (FTMS v1.0 Table 4.15: 0x00, 0x02, 0x07, 0x08; Stop/Pause share 0x08 with a parameter
 ``01`` stop / ``02`` pause, §4.16.2.9).
 
-``await poll(condition, *, within, what="condition", every=0.02)``: call ``condition()`` until
-it returns a truthy value (returned) or the deadline fails the test.
+``await poll(condition, *, within=DEFAULT_WITHIN, what="condition", every=0.02)``: call
+``condition()`` until it returns a truthy value (returned) or the deadline fails the test.
+
+Also: ``daemon_rig(workdir, ...)`` (the same as ``DaemonRig`` as an ``asynccontextmanager``),
+``to_toml(mapping) -> str`` (the small TOML writer the rig uses), ``REPO_ROOT``,
+``DEFAULT_WITHIN`` (30 s).
 """
 
 from __future__ import annotations
