@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import pytest
-from daemon_profiles import QUICK_BACK
-from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT
+from daemon_profiles import QUICK_BACK, TEST_PROFILES
+from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
 
 pytestmark = pytest.mark.crossprocess
 
@@ -48,20 +49,18 @@ def _trace(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("mqtt", ["private-mosquitto", "no-mqtt"])
-async def test_demo_runs_a_profile_file_to_its_summary(tmp_path: Path, mqtt: str) -> None:
+async def test_demo_runs_a_profile_file_to_its_summary(tmp_path: Path) -> None:
     profile = tmp_path / "profiles" / "quick-back.yaml"
     profile.parent.mkdir()
     profile.write_text(QUICK_BACK)
     workdir = tmp_path / "demo"
     workdir.mkdir()
     args = ["demo", "--profile", str(profile), "--speedup", "20", "--workdir", str(workdir)]
-    if mqtt == "no-mqtt":
-        args.append("--no-mqtt")
 
     code, out, err = await _treadctl(*args, within=DEMO_DEADLINE_S)
 
     assert code == 0, err
+    assert "MQTT: started a private Mosquitto" in out
     assert "Session finished: quick-back" in out
     trace = _trace(workdir / "treadsim-trace.jsonl")
     writes = [r for r in trace if r["kind"] == "write"]
@@ -103,3 +102,42 @@ async def test_config_speedup_is_refused_for_a_real_treadmill(tmp_path: Path) ->
     assert code == 2
     assert "devices.0" in err
     assert "simulator = true" in err
+
+
+async def test_session_start_on_the_simulator_and_ctrl_c_stops_the_belt(tmp_path: Path) -> None:
+    async with DaemonRig(tmp_path, with_mqtt=False, profiles=TEST_PROFILES) as rig:
+        sim = rig.sims["tm1"]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
+        # The device's speedup (20, simulator = true) applies without --speedup.
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "treadctl.cli.main",
+            "session",
+            "start",
+            "long-back",
+            "--config",
+            str(rig.config_path),
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await sim.wait({"machine.belt_speed": {"min": 100}}, within=30)
+            before = len(writes(sim))
+            proc.send_signal(signal.SIGINT)  # Ctrl-C
+            async with asyncio.timeout(30):
+                out, err = await proc.communicate()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        assert "Session finished: long-back" in out.decode()
+        after = writes(sim)[before:]
+        assert [r["hex"] for r in after if r["op"] == OP_STOP] == ["0801"]
+        assert not [r for r in after if r["op"] in (OP_START, OP_SET_SPEED)]
+        await sim.wait({"machine.belt_speed": {"max": 0}}, within=20)
