@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from inprocess import DEADLINE_S, SimHandle, config_for, simulators, until_ready
+from support.daemon import NotifyListener
 
 from treadctl.commands import StartProfile
 from treadctl.control.port import Observation, Reading
@@ -96,3 +97,25 @@ async def test_one_treadmill_failing_stops_the_other_belt_too(tmp_path: Path) ->
         assert _has(failure, Injected)
         await _stopped_by_us(two)
         await _stopped_by_us(one)
+
+
+async def test_a_malformed_watchdog_variable_does_not_stop_the_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with NotifyListener(None) as listener:
+        monkeypatch.setenv("NOTIFY_SOCKET", listener.address)
+        monkeypatch.setenv("WATCHDOG_USEC", "thirty seconds")
+        async with simulators(1) as (sim,):
+            daemon = Daemon(config_for(tmp_path, [("tm1", sim.transport)]))
+            async with asyncio.timeout(DEADLINE_S), asyncio.TaskGroup() as tg:
+                running = tg.create_task(daemon.run(handle_signals=False))
+                await until_ready(daemon)
+                await listener.wait_for("READY", "1")
+                assert daemon.devices["tm1"].handle_local(StartProfile("long-back")).ok
+                await sim.belt(at_least=100)
+                daemon.request_stop("test over")
+                await running
+            await listener.wait_for("STOPPING", "1")
+            assert not [m for m in listener.drain() if "WATCHDOG" in m]
+            # The session ran and was stopped by the shutdown, not by a failure.
+            assert sim.writes(OP_STOP)[-1]["hex"] == "0801"

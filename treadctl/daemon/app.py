@@ -146,6 +146,7 @@ class Daemon:
                 except* _Shutdown:
                     pass
         finally:
+            self.notifier.close()
             if handle_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)
@@ -213,7 +214,13 @@ class Daemon:
         return bool(self._device_tasks) and not any(t.done() for t in self._device_tasks)
 
     async def _notify_loop(self) -> None:
-        interval = watchdog_interval()
+        try:
+            interval = watchdog_interval()
+        except NotifyError as exc:
+            # Malformed WATCHDOG_USEC / WATCHDOG_PID: say so, and serve without pings (the
+            # belt must not stop over an environment variable).
+            self.log.error("watchdog_disabled", error=str(exc))
+            interval = None
         up = [rt.connected.wait() for rt in self.devices.values()]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STARTUP_DEADLINE_S):
