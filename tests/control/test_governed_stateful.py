@@ -70,6 +70,9 @@ class GovernedMachine(RuleBasedStateMachine):
         self.lie = "honest"
         self.stuck_at = 0
         self.permit = False  # an explicit start not yet consumed or cancelled by a safety event
+        self.run_permit = (
+            False  # speed/incline writes allowed: explicit start, no safety event since
+        )
         self.overspeed_pending = False
         self.run_prev: tuple[float, int] | None = None  # last speed setpoint of the current run
         self.first_in_run = True
@@ -140,12 +143,15 @@ class GovernedMachine(RuleBasedStateMachine):
         self._check_new_commands()
         if self.gt.state().latch is not None:
             self.permit = False
+            self.run_permit = False
 
     def _check_new_commands(self) -> None:
         rng = self.port.info.speed_range
         assert rng is not None
         for sent in self.port.log[self.checked :]:
             self.checked += 1
+            if sent.kind in ("set_speed", "set_incline"):
+                assert self.run_permit, f"{sent.kind} after a safety event or a stop"
             if sent.kind == "set_speed":
                 v = sent.value
                 assert v is not None
@@ -218,6 +224,7 @@ class GovernedMachine(RuleBasedStateMachine):
             return
         assert speed <= self.cap, "an over-cap start was accepted"
         self.permit = True
+        self.run_permit = True
         self.first_in_run = True
         self.run_prev = None
         self._pump()
@@ -266,12 +273,14 @@ class GovernedMachine(RuleBasedStateMachine):
     def person_stop(self, pause: bool) -> None:
         self.gt.stop(pause=pause)
         self.permit = False  # the start it answered is over
+        self.run_permit = False
         self._pump()
 
     @rule()
     def emergency(self) -> None:
         self.gt.emergency_stop()
         self.permit = False
+        self.run_permit = False
         self._pump()
         if self.port.connected:
             assert self.port.log[-1].kind in ("stop", "request_control")
@@ -311,6 +320,7 @@ class GovernedMachine(RuleBasedStateMachine):
         threshold = self.gt.state().speed_cap + self.port.info.speed_range.increment  # type: ignore[union-attr]
         if speed > threshold:
             self.permit = False
+            self.run_permit = False
             if self.gt.state().latch is not LatchReason.OVERSPEED:
                 self.overspeed_pending = True
         self._feed(reading)
@@ -336,11 +346,31 @@ class GovernedMachine(RuleBasedStateMachine):
             return
         self._report(speed)
 
+    @rule(speed=st.sampled_from([100, 150]))
+    def console_start_then_explicit_start(self, speed: int) -> None:
+        """A person asks for a start while the belt is still; before the governor's Start goes
+        out, someone starts the belt at the console (the reading arrives first)."""
+        if not self.port.connected:
+            return
+        try:
+            self.gt.start(speed)
+        except SafetyRefusal:
+            return
+        self.permit = True
+        self.run_permit = True
+        self.first_in_run = True
+        self.run_prev = None
+        self.port.running = True
+        self.port.belt_speed = max(self.port.belt_speed, 100)
+        self.gt.observe(self.port.event(EventKind.CONSOLE_START))
+        self._report(None)  # this feeds the moving reading, then pumps
+
     @rule(kind=st.sampled_from(SAFETY_EVENTS))
     def safety_event(self, kind: EventKind) -> None:
         if not self.port.connected:
             return  # a gone device sends nothing (no precondition: they slow generation)
         self.permit = False
+        self.run_permit = False
         echo = _echo(self.port, kind)
         self._feed(self.port.event(kind))
         assert self.gt.state().latch is not None or echo

@@ -101,6 +101,7 @@ class SessionMachine(RuleBasedStateMachine):
         self.clock = FakeClock()
         self.checked = 0
         self.permit = False
+        self.run_permit = False
         self.run_prev: tuple[float, int] | None = None
         self.first_in_run = True
         self.last_reported: tuple[float, int] | None = None
@@ -157,6 +158,7 @@ class SessionMachine(RuleBasedStateMachine):
         self.last_reported = (reading.at, reading.speed)
         if reading.speed > self.belt.state().speed_cap + self._increment:
             self.permit = False
+            self.run_permit = False
         self.runner.observe(reading)
         self._settle()
 
@@ -171,6 +173,8 @@ class SessionMachine(RuleBasedStateMachine):
         assert rng is not None
         for sent in self.port.log[self.checked :]:
             self.checked += 1
+            if sent.kind in ("set_speed", "set_incline"):
+                assert self.run_permit, f"{sent.kind} after a safety event or a stop"
             if sent.kind == "set_speed":
                 v = sent.value
                 assert v is not None
@@ -194,6 +198,7 @@ class SessionMachine(RuleBasedStateMachine):
                 assert sent.at - at <= self.limits.stale_telemetry_s
         if self.belt.state().latch is not None:
             self.permit = False
+            self.run_permit = False
         self.states.add(self.runner.state)
 
     def _person(self, action: str, *args: int) -> bool:
@@ -216,6 +221,7 @@ class SessionMachine(RuleBasedStateMachine):
     def _explicit(self, action: str) -> None:
         if self._person(action) and self.runner.state == SessionState.STARTING:
             self.permit = True
+            self.run_permit = True
             self.first_in_run = True
             self.run_prev = None
         self._settle()
@@ -232,6 +238,7 @@ class SessionMachine(RuleBasedStateMachine):
     def pause(self) -> None:
         if self._person("pause"):
             self.permit = False
+            self.run_permit = False
         self._settle()
 
     @rule()
@@ -243,6 +250,7 @@ class SessionMachine(RuleBasedStateMachine):
     def stop(self) -> None:
         if self._person("stop"):
             self.permit = False
+            self.run_permit = False
         self._settle()
 
     @rule()
@@ -250,6 +258,7 @@ class SessionMachine(RuleBasedStateMachine):
         before = len(self.port.log)
         self.runner.emergency_stop()
         self.permit = False
+        self.run_permit = False
         self._settle()
         if self.port.connected:
             kinds = [s.kind for s in self.port.log[before:]]
@@ -296,6 +305,7 @@ class SessionMachine(RuleBasedStateMachine):
         if not self.port.connected:
             return  # a gone device sends nothing (no precondition: they slow generation)
         self.permit = False
+        self.run_permit = False
         active = self.runner.state in (SessionState.STARTING, SessionState.RUNNING)
         echo = _echo(self.port, kind)
         self.runner.observe(self.port.event(kind))
