@@ -87,8 +87,26 @@ def match_writes(
     return out
 
 
+def state_before_reply(
+    commands: Sequence[tuple[str, float, float]], arrivals: Sequence[float]
+) -> dict[str, Any]:
+    """Replies split by whether a state message of the device arrived between the command's
+    publication and its reply (the bridge sends retained state ahead of replies)."""
+    behind: list[float] = []
+    alone: list[float] = []
+    for _, sent, replied in commands:
+        late = any(sent <= t <= replied for t in arrivals)
+        (behind if late else alone).append(replied - sent)
+    return {
+        "state_message_first": summary_ms(behind),
+        "reply_first": summary_ms(alone),
+    }
+
+
 def latency_report(
-    commands: Sequence[tuple[str, float, float]], writes: Sequence[dict[str, Any]]
+    commands: Sequence[tuple[str, float, float]],
+    writes: Sequence[dict[str, Any]],
+    state_arrivals: Sequence[float] = (),
 ) -> dict[str, Any]:
     hits = match_writes(commands, writes)
     to_write = [w - c[1] for c, w in zip(commands, hits, strict=True) if w is not None]
@@ -110,6 +128,7 @@ def latency_report(
         "publish_to_reply": summary_ms(to_reply),
         "end_to_end": summary_ms(both),
         "by_command": by_kind,
+        "publish_to_reply_by_order": state_before_reply(commands, state_arrivals),
     }
 
 
@@ -139,7 +158,7 @@ async def command_latency(mqtt: rig.Mqtt, sim: rig.Sim, device: str, n: int) -> 
         await pause_resume_cycle(mqtt, device, log)
     seconds = time.monotonic() - started
     await stop_session(mqtt, device)
-    report = latency_report(log, sim.writes())
+    report = latency_report(log, sim.writes(), mqtt.state_arrivals.get(device, []))
     report["seconds"] = round(seconds, 1)
     return report
 
@@ -160,7 +179,7 @@ async def emergency_stop(mqtt: rig.Mqtt, sim: rig.Sim, device: str, n: int) -> d
         r = await must(mqtt.request(device, "emergency_stop"), "emergency_stop")
         log.append(("emergency_stop", r.sent, r.received))
         await mqtt.wait_state(device, ended_still, within=30)
-    report = latency_report(log, sim.writes())
+    report = latency_report(log, sim.writes(), mqtt.state_arrivals.get(device, []))
     report["seconds"] = round(time.monotonic() - started, 1)
     report["belt_kmh_at_stop"] = {"min": min(speeds), "max": max(speeds)}
     return report

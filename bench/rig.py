@@ -322,6 +322,8 @@ class Mqtt:
         """device -> (energy_kcal = the tap's sequence number, monotonic arrival)."""
         self.state: dict[str, dict[str, Any]] = {}
         self.availability: dict[str, str] = {}
+        self.state_arrivals: dict[str, list[float]] = {}
+        """device -> monotonic arrival of every retained state message."""
         self._changed = asyncio.Condition()
 
     async def listen(self) -> None:
@@ -348,6 +350,7 @@ class Mqtt:
                 continue
             if kind == "state" and payload:
                 self.state[device] = json.loads(payload)
+                self.state_arrivals.setdefault(device, []).append(now)
             elif kind == "availability":
                 self.availability[device] = payload.decode()
             async with self._changed:
