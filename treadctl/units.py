@@ -8,17 +8,26 @@ safety arithmetic (caps, increments, ramps) is exact and never rounds a speed up
 from __future__ import annotations
 
 import math
+from decimal import ROUND_DOWN, Decimal
 
 KMH_PER_MPH = 1.609344
 """Statute mile in kilometres (international definition, 1959)."""
 
 
+def _scaled_toward_zero(value: float, factor: int, what: str) -> int:
+    """``value * factor`` rounded toward zero, computed on the number's shortest decimal form.
+
+    The decimal form is what a person typed (``2.3`` is 2.3, not 2.2999999999999998), so 2.3 km/h
+    gives exactly 230, while 0.09999999999999999 gives 9: never more than the number written."""
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    scaled = Decimal(repr(float(value))) * factor
+    return int(scaled.to_integral_value(rounding=ROUND_DOWN))
+
+
 def kmh_to_centi(kmh: float) -> int:
     """km/h to 0.01 km/h, rounding toward zero so that a conversion never raises a speed."""
-    if not math.isfinite(kmh):
-        raise ValueError(f"speed must be a finite number, got {kmh!r}")
-    # The small epsilon absorbs binary noise (2.3 * 100 == 229.99999999999997).
-    return math.floor(kmh * 100 + 1e-6) if kmh >= 0 else -math.floor(-kmh * 100 + 1e-6)
+    return _scaled_toward_zero(kmh, 100, "speed")
 
 
 def centi_to_kmh(centi: int) -> float:
@@ -28,10 +37,7 @@ def centi_to_kmh(centi: int) -> float:
 
 def percent_to_deci(percent: float) -> int:
     """Percent to 0.1 %, rounding toward zero."""
-    if not math.isfinite(percent):
-        raise ValueError(f"incline must be a finite number, got {percent!r}")
-    sign = 1 if percent >= 0 else -1
-    return sign * math.floor(abs(percent) * 10 + 1e-6)
+    return _scaled_toward_zero(percent, 10, "incline")
 
 
 def deci_to_percent(deci: int) -> float:
