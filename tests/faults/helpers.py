@@ -92,6 +92,7 @@ def rig(
     devices: Sequence[DeviceSpec] | None = None,
     extra_config: dict[str, Any] | None = None,
     with_mqtt: bool = True,
+    speedup: float = SPEEDUP,
 ) -> DaemonRig:
     """A rig with one simulator ``tm1`` (``preset``, ``--quirk`` each of ``quirks``)."""
     sim_args: list[str] = []
@@ -104,7 +105,7 @@ def rig(
     return DaemonRig(
         tmp_path,
         devices or [spec],
-        speedup=SPEEDUP,
+        speedup=speedup,
         with_mqtt=with_mqtt,
         profiles=PROFILES,
         extra_config=config,
@@ -130,11 +131,16 @@ def writes_after(sim: SimProcess, t: float, op: int | None = None) -> list[dict[
     return [r for r in writes(sim, op) if r["t"] > t]
 
 
-async def let_time_pass(sim: SimProcess, simulated_s: float) -> None:
+async def let_time_pass(sim: SimProcess, simulated_s: float, speedup: float = SPEEDUP) -> None:
     """Wait until the simulator's clock has advanced ``simulated_s`` seconds (a condition on
-    simulated time, so "nothing happened in the next minute" costs 3 s at speedup 20)."""
+    simulated time, so "nothing happened in the next minute" costs 3 s at speedup 20). Waits in
+    steps of at most 5 s of wall time (the control socket client's own deadline is 15 s)."""
     now = float((await sim.state())["machine"]["now"])
-    await sim.wait({"machine.now": {"min": now + simulated_s}}, within=simulated_s / SPEEDUP + 15)
+    end = now + simulated_s
+    step = 5.0 * speedup
+    while now < end:
+        now = min(end, now + step)
+        await sim.wait({"machine.now": {"min": now}}, within=step / speedup + 5)
 
 
 async def wait_belt_stopped(sim: SimProcess, within: float = 20.0) -> None:
