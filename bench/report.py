@@ -153,6 +153,16 @@ def render(result: Mapping[str, Any]) -> str:
     for kind, d in cmd["by_command"].items():
         lines.append(_latency_rows(f"`{kind}`: publish → write", d["publish_to_write"]))
         lines.append(_latency_rows(f"`{kind}`: publish → reply", d["publish_to_reply"]))
+    order = cmd.get("publish_to_reply_by_order")
+    if order:
+        behind, alone = order["state_message_first"], order["reply_first"]
+        lines += [
+            "",
+            f"Replies preceded by a state message of the same device (published between the "
+            f"command and its reply): {behind.get('count', 0)} of {cmd['commands']}, median "
+            f"{_ms(behind, 'median_ms')} ms; replies that came first: {alone.get('count', 0)}, "
+            f"median {_ms(alone, 'median_ms')} ms (see the findings).",
+        ]
     lines += [
         "",
         f"Commands without a matching write: {cmd['without_write']}.",
@@ -330,3 +340,21 @@ def summary_text(result: Mapping[str, Any]) -> str:
             f"total: {result['seconds']} s",
         ]
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render the docs from a results file: ``python -m bench.report [RESULTS] [DOCS]``."""
+    import json  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    args = sys.argv[1:] if argv is None else argv
+    repo = Path(__file__).resolve().parents[1]
+    results = Path(args[0]) if args else repo / "bench" / "results" / "system.json"
+    docs = Path(args[1]) if len(args) > 1 else repo / "docs" / "benchmarks.md"
+    update_docs(docs, json.loads(results.read_text(encoding="utf-8")))
+    print(f"updated {docs} from {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
