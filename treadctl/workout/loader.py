@@ -8,6 +8,7 @@ found at one stage are reported together. Pure apart from reading the file.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,13 @@ class ProfileNotFoundError(TreadctlError):
 
 
 def bundled_profiles_dir() -> Path:
-    """The ``profiles/`` directory shipped next to the package (source checkout)."""
-    return Path(__file__).resolve().parents[2] / "profiles"
+    """The bundled profiles: ``profiles/`` of a source checkout (also an editable install), or
+    ``<prefix>/share/treadctl/profiles`` where a regular install puts them (pyproject's
+    data-files)."""
+    checkout = Path(__file__).resolve().parents[2] / "profiles"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "treadctl" / "profiles"
 
 
 def profile_dirs(extra: Iterable[Path] = ()) -> list[Path]:
