@@ -90,6 +90,7 @@ class Daemon:
                     max_duration_s=max(ARMING_MAX_S, config.mqtt.arming_expiry_s),
                 ),
                 log=self._device_log,
+                reconnect_max_backoff_s=config.ble.reconnect_max_backoff_s,
             )
         self._stop = asyncio.Event()
         self._stop_reason = "requested"

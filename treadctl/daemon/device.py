@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ import structlog
 
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
+from treadctl.ble.rules import backoff_delay
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
 from treadctl.commands import (
     ArmingPolicy,
@@ -135,6 +137,7 @@ class DeviceRuntime:
         clock: Clock,
         arming: ArmingPolicy,
         log: Callable[..., None],
+        reconnect_max_backoff_s: float = 30.0,
     ) -> None:
         self.id = device_id
         self.options = options
@@ -143,7 +146,9 @@ class DeviceRuntime:
         self.arming = arming
         self._log = log
         self.supervisor = ReconnectSupervisor(
-            lambda: TreadmillLink(options, clock=clock.now), clock=clock.now
+            lambda: TreadmillLink(options, clock=clock.now),
+            clock=clock.now,
+            backoff=functools.partial(backoff_delay, max_s=reconnect_max_backoff_s),
         )
         self.governed = GovernedTreadmill(self.supervisor.port, limits, clock=clock)
         self.runner = SessionRunner(self.governed, clock=clock)
