@@ -86,3 +86,29 @@ async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
         assert await read_retained(rig.broker.host, rig.broker.port, "treadctl/bridge/state") == (
             b"offline"
         )
+
+
+async def test_a_remote_pause_does_not_disarm_and_resume_restarts_once(tmp_path: Path) -> None:
+    """The device echoes our own Pause as "paused by the user"; that echo is not a person at the
+    console, so it must neither disarm remote control nor be published as a safety event."""
+    async with DaemonRig(tmp_path, profiles=TEST_PROFILES) as rig:
+        await rig.start_daemon()
+        sim = rig.sims["tm1"]
+        mq = rig.mqtt
+        assert (await mq.request("tm1", "arm"))["status"] == "ok"
+        assert (await mq.request("tm1", "start_profile", profile="long-back"))["status"] == "ok"
+        await mq.latest_state("tm1", lambda s: s["session"] == "running")
+        since = mq.mark()
+        assert (await mq.request("tm1", "pause"))["status"] == "ok"
+        await sim.wait({"machine.belt_speed": {"max": 0}}, within=20)
+        paused = await mq.latest_state(
+            "tm1", lambda s: s["session"] == "paused" and s["speed_kmh"] == 0
+        )
+        assert paused["armed"] is True
+        events = [m for m in mq.messages[since:] if m.topic == "treadctl/tm1/event"]
+        assert not any(b"console_pause" in m.payload for m in events)
+        starts_before = len(writes(sim, OP_START))
+        resumed = await mq.request("tm1", "resume")
+        assert resumed["status"] == "ok", resumed
+        await mq.latest_state("tm1", lambda s: s["session"] == "running")
+        assert len(writes(sim, OP_START)) == starts_before + 1

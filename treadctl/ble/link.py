@@ -58,6 +58,7 @@ from treadctl.ble.procedure import ControlChannel
 from treadctl.ble.rules import MphCheck, backoff_delay, device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import (
+    ECHO_DETAIL_PREFIX,
     DeviceEvent,
     DeviceInfo,
     EventKind,
@@ -532,7 +533,7 @@ class TreadmillLink:
         if ours is not None:
             sent = self._recent_ops.get(int(ours))
             if sent is not None and now - sent <= ECHO_WINDOW_S:
-                detail = f"echo of our {ours.name.lower()}"
+                detail = f"{ECHO_DETAIL_PREFIX}{ours.name.lower()}"
         self._stream.push(DeviceEvent(now, kind, value=value, detail=detail))
 
     def _on_training_status(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:

@@ -83,6 +83,12 @@ class EventKind(enum.Enum):
     TRAINING_STATUS = "training_status"  # FTMS 0x2AD3 (value: status code)
 
 
+ECHO_DETAIL_PREFIX = "echo of our "
+"""``DeviceEvent.detail`` starts with this when the link judged a status to be the device's echo
+of our own procedure (real devices echo status changes to the client that caused them, ftms.md)
+rather than something a person did at the console."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
     """An event with its monotonic time and an optional integer value in wire units."""

@@ -57,7 +57,7 @@ from treadctl.commands import (
 )
 from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.control.port import ECHO_DETAIL_PREFIX, DeviceEvent, EventKind, Reading
 from treadctl.control.session import (
     REST_OVER,
     TERMINAL,
@@ -265,6 +265,11 @@ class DeviceRuntime:
         self._changed.set()
 
     async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
+        if event.detail.startswith(ECHO_DETAIL_PREFIX):
+            # Our own Stop/Pause echoed by the device: not a person at the console, so neither
+            # a reason to disarm nor a safety event to publish (the governor judges it too).
+            self._emit("device_echo", kind=event.kind.value, detail=event.detail)
+            return
         if self.arming.observe(event):
             self._emit("disarmed", reason=event.kind.value)
         if event.kind in SAFETY_EVENTS:
