@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faults.flood import flood_with_emergency_stop
 from faults.helpers import (
     LONG_RUN,
     OP_START,
@@ -35,7 +36,6 @@ from faults.helpers import (
 )
 from support.daemon import DaemonRig, MqttProbe
 from support.mosquitto import Mosquitto
-from test_faults_mqtt_abuse import flood_with_emergency_stop
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess, pytest.mark.slow, LONG_RUN]
 
