@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CAPTURE = REPO.parent / "shared" / "captures" / "citysports-cs-wp8.jsonl"
+DEFAULT_CAPTURE = REPO / "tests" / "data" / "citysports-cs-wp8.jsonl"
 DEFAULT_OUT = REPO / "bench" / "results" / "decode.json"
 TARGET_RATIO = 3.0
 

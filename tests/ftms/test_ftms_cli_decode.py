@@ -30,10 +30,9 @@ def test_decodes_every_frame_of_the_capture(capsys: pytest.CaptureFixture[str]) 
     assert "! empty_training_string" in out
 
 
-def test_default_file_is_the_shared_capture(
+def test_default_file_is_the_bundled_capture(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cs_wp8_frames()  # skips when the shared captures are absent
     monkeypatch.chdir(REPO)
     assert main(["decode"]) == 0
     assert "set target speed 1.50 km/h" in capsys.readouterr().out

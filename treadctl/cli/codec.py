@@ -22,14 +22,17 @@ from typing import Any, TextIO
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 DEFAULT_CAPTURE = Path("shared") / "captures" / "citysports-cs-wp8.jsonl"
-"""Looked for in the parent of the working directory, then in the parent of the checkout."""
+"""Looked for in the checkout's tests/data copy, then beside the working directory and beside
+the checkout."""
 
 
 def default_capture() -> Path | None:
-    """The bundled CS-WP8 capture (``../shared/captures/...``) if it can be found."""
+    """The CS-WP8 capture of a source checkout, if it can be found."""
+    checkout = Path(__file__).resolve().parents[2]
     candidates = (
+        checkout / "tests" / "data" / DEFAULT_CAPTURE.name,
         Path.cwd().parent / DEFAULT_CAPTURE,
-        Path(__file__).resolve().parents[3] / DEFAULT_CAPTURE,
+        checkout.parent / DEFAULT_CAPTURE,
     )
     return next((path for path in candidates if path.is_file()), None)
 
