@@ -74,23 +74,27 @@ async def test_daemon_sigterm_then_sigkill_and_restart_mid_session(tmp_path: Pat
 
 
 async def test_two_daemons_for_one_treadmill(tmp_path: Path) -> None:
-    """The same configuration started twice (same MQTT client id, same treadmill). The
-    treadmill refuses the second Bluetooth host; today the second daemon then exits with an
-    error (logged ``daemon_failed``), having kicked the first off the broker once (same client
-    id). The first keeps the treadmill, comes back online on MQTT, and one explicit start
-    reaches the belt exactly once."""
+    """The same configuration started twice. The second daemon finds the instance lock of the
+    state directory held and exits 1 (``already_running``) before it touches the treadmill or
+    the broker; the first keeps both, and one explicit start reaches the belt exactly once."""
     async with rig(tmp_path) as r:
         await r.start_daemon()
         sim = r.sims["tm1"]
         connections = len(sim.trace_records("connection"))
+        since = r.mqtt.mark()
         second = await r.start_daemon(wait_online=False)
         code = await second.wait(within=60)
-        assert code != 0
-        assert any(x.get("event") == "daemon_failed" for x in second.logs())
+        assert code == 1
+        assert any(x.get("event") == "already_running" for x in second.logs())
         # The treadmill never saw a second connection; the first daemon still holds it.
         assert len(sim.trace_records("connection")) == connections
         assert (await sim.state())["connected"] is True
         assert_no_restart(sim, 0.0)
+        # The second never reached the broker: the bridge was never reported offline.
+        assert not any(
+            m.topic == "treadctl/bridge/state" and m.text == "offline"
+            for m in r.mqtt.messages[since:]
+        )
 
         # The first daemon is (again) the one online on MQTT.
         def bridge_online() -> bool:

@@ -108,6 +108,14 @@ async def _open_host(spec: str) -> BumbleHost:
         host = BumbleHost(spec, device, transport=transport)
     try:
         await device.power_on()
+    except Exception as exc:
+        # E.g. bumble's TransportLostError: a simulator port serves one host at a time and
+        # closes a second one at once. A typed error lets the reconnect supervisor back off
+        # and retry instead of the daemon failing.
+        await host.close()
+        raise BleTransportError(
+            spec, f"controller lost while powering on ({exc!r}); is another host using it?"
+        ) from exc
     except BaseException:
         await host.close()
         raise

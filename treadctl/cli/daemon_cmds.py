@@ -90,9 +90,13 @@ def _run(args: argparse.Namespace) -> int:
     import structlog  # noqa: PLC0415
 
     from treadctl.daemon.app import Daemon  # noqa: PLC0415
+    from treadctl.daemon.instance import AlreadyRunningError  # noqa: PLC0415
 
     try:
         asyncio.run(Daemon(config).run())
+    except AlreadyRunningError as exc:
+        structlog.get_logger("treadctl.daemon").error("already_running", error=str(exc))
+        return EXIT_FAILED
     except Exception as exc:
         # The belts were stopped on the way out (DeviceRuntime.run); exit 1 so that systemd's
         # Restart=on-failure starts a fresh daemon (which never restarts a belt by itself).
@@ -177,7 +181,13 @@ def _session_start(args: argparse.Namespace) -> int:
         update["profiles_dir"] = extra_dir
     config = config.model_copy(update=update)
     _logging(config, quiet_console=True)
-    return asyncio.run(_session_main(config, device_id, profile))
+    from treadctl.daemon.instance import AlreadyRunningError  # noqa: PLC0415
+
+    try:
+        return asyncio.run(_session_main(config, device_id, profile))
+    except* AlreadyRunningError as group:
+        print(f"treadctl: {group.exceptions[0]}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 async def _session_main(config: Any, device_id: str, profile: str) -> int:

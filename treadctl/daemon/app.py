@@ -34,6 +34,7 @@ from treadctl.control.clock import Clock, MonotonicClock
 from treadctl.daemon.clock import ScaledClock
 from treadctl.daemon.compose import device_limits, link_options, mqtt_settings
 from treadctl.daemon.device import DeviceRuntime
+from treadctl.daemon.instance import LockUnavailableError, instance_lock
 from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
 from treadctl.daemon.profiles import ProfileCatalog
 
@@ -124,6 +125,12 @@ class Daemon:
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
         try:
             async with contextlib.AsyncExitStack() as stack:
+                try:
+                    stack.enter_context(instance_lock(self.config.state_dir))
+                except LockUnavailableError as exc:
+                    # A guard, not a requirement (e.g. a user's terminal session without write
+                    # access to /var/lib/treadctl): say so and go on.
+                    self.log.warning("instance_lock_unavailable", error=str(exc))
                 sink = None
                 if self.config.mqtt.enabled:
                     sink = await self._start_bridge(stack)
