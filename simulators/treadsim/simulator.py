@@ -537,6 +537,26 @@ class Simulator:
         self._notifying = True
         return await self._fault("resume_notifying")
 
+    async def notify_raw(self, characteristic: str, hex: str) -> ActionResult:
+        """Send exactly these bytes once as a notification of ``2acd`` (Treadmill Data),
+        ``2ada`` (Machine Status) or ``2ad3`` (Training Status): malformed, truncated or odd
+        frames from a misbehaving device. Nothing else changes in the machine."""
+        targets = {
+            "2acd": self.gatt.treadmill_data,
+            "2ada": self.gatt.machine_status,
+            "2ad3": self.gatt.training,
+        }
+        target = targets.get(characteristic.lower())
+        if target is None:
+            raise ValueError(f"notify_raw: characteristic must be one of {', '.join(targets)}")
+        value = bytes.fromhex(hex)
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            session.outbox.notify(target, value)
+        return await self._fault(
+            "notify_raw", bool(sessions), characteristic=characteristic.lower(), hex=value.hex()
+        )
+
     ACTIONS = (
         "press_start",
         "press_pause",
@@ -553,6 +573,7 @@ class Simulator:
         "answer_next_with",
         "stop_notifying",
         "resume_notifying",
+        "notify_raw",
     )
 
     async def command(self, name: str, **arguments: Any) -> dict[str, Any]:

@@ -179,3 +179,42 @@ async def test_odd_frames_split_padded_bare_and_vendor_fields(tmp_path: Path) ->
         await let_time_pass(sim, QUIET_S)
         assert_no_restart(sim, stop_at)
         assert writes_after(sim, stop_at)[0]["hex"] == "0801"
+
+
+MALFORMED_FRAMES = [
+    ("2acd", ""),  # empty notification
+    ("2acd", "84"),  # half a flags field
+    ("2acd", "8424"),  # flags announce fields that are not there
+    ("2acd", "842464"),  # truncated in the middle of the speed
+    ("2acd", "fe3f" + "ff" * 5),  # every flag set, far too short
+    ("2ada", ""),  # empty status
+    ("2ada", "05"),  # target speed changed without its value
+    ("2ada", "7f0102"),  # an op code the spec does not define
+    ("2ad3", ""),  # empty training status
+    ("2ad3", "01"),  # flags without the status byte
+]
+
+
+async def test_malformed_and_truncated_notifications(tmp_path: Path) -> None:
+    """The device sends garbage on its notifying characteristics mid-session: each frame is
+    dropped (decode error counted), nothing crashes, the belt keeps the commanded speed, and
+    nothing is started or re-applied because of it."""
+    async with rig(tmp_path) as r:
+        daemon = await r.start_daemon()
+        sim = r.sims["tm1"]
+        await start_session(r)
+        await r.mqtt.latest_state("tm1", lambda s: s["session"] == "running")
+        fault_at = trace_time(sim)
+        for characteristic, frame in MALFORMED_FRAMES:
+            await sim.command("notify_raw", characteristic=characteristic, hex=frame)
+        sent = [x for x in sim.trace_records("fault") if x.get("action") == "notify_raw"]
+        assert len(sent) == len(MALFORMED_FRAMES)
+        assert all(x["done"] for x in sent)
+        await let_time_pass(sim, QUIET_S)
+        assert daemon.returncode is None
+        assert not any(x.get("event") == "daemon_failed" for x in daemon.logs())
+        state = await r.mqtt.latest_state("tm1", lambda s: s["session"] == "running")
+        assert state["speed_kmh"] == 1.0
+        assert writes_after(sim, fault_at, OP_START) == []
+        assert max(x["speed"] for x in belt(sim)) <= 100
+        assert_no_start_while_moving(sim)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from simulators.treadsim import Simulator
 from tests.support.simulator import FtmsClient, central, in_process_simulator, wait_state
 
@@ -163,3 +165,16 @@ async def test_simulator_exits_with_a_client_connected_right_after_an_indication
             async with asyncio.timeout(10):
                 await server  # a swallowed cancellation would hang here
             await ftms.disconnected.wait()
+
+
+async def test_notify_raw_sends_exactly_the_given_bytes_once() -> None:
+    async with sim() as s, central(s.link) as c, c.connect_ftms() as ftms:
+        for uuid16, frame in ((0x2ACD, b"\x84\x24"), (0x2ADA, b"\x05"), (0x2AD3, b"")):
+            begin = len(ftms.events)
+            result = await s.notify_raw(f"{uuid16:04x}", frame.hex())
+            assert result.done
+            await ftms.wait_event(
+                lambda e, u=uuid16, f=frame: e.uuid16 == u and e.value == f, start=begin
+            )
+        with pytest.raises(ValueError, match="characteristic"):
+            await s.notify_raw("2ad9", "00")
