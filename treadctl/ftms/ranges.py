@@ -20,6 +20,33 @@ SPEED_WHAT: Final = "supported speed range (0x2ad4)"
 INCLINE_WHAT: Final = "supported inclination range (0x2ad5)"
 
 
+def _check_fields(value: SupportedSpeedRange | SupportedInclinationRange, low: int) -> None:
+    """Range checks shared by both types: ``low`` is the smallest minimum/maximum allowed."""
+    high = U16_MAX if low == 0 else S16_MAX
+    check_int("minimum", value.minimum, low, high)
+    check_int("maximum", value.maximum, low, high)
+    check_int("increment", value.increment, 0, U16_MAX)
+    if value.minimum > value.maximum:
+        raise ValueError(f"minimum {value.minimum} exceeds maximum {value.maximum}")
+
+
+def _decode_fields(
+    data: BytesLike, layout: struct.Struct, what: str, expected: str
+) -> tuple[tuple[int, int, int], tuple[Diagnostic, ...]]:
+    """Minimum, maximum and increment of a 6-byte range record, and its diagnostics."""
+    raw = bytes(data)
+    require(raw, 6, what=what, expected=expected)
+    minimum, maximum, increment = layout.unpack_from(raw)
+    if minimum > maximum:
+        raise FtmsDecodeError(
+            f"impossible range: minimum {minimum} > maximum {maximum}",
+            raw=raw,
+            what=what,
+            expected="minimum <= maximum",
+        )
+    return (minimum, maximum, increment), trailing(raw, 6, what)
+
+
 @dataclass(frozen=True, slots=True)
 class SupportedSpeedRange:
     """Minimum, maximum and minimum increment, all u16 in 0.01 km/h (FTMS v1.0 §4.11)."""
@@ -29,25 +56,14 @@ class SupportedSpeedRange:
     increment: int
 
     def __post_init__(self) -> None:
-        check_int("minimum", self.minimum, 0, U16_MAX)
-        check_int("maximum", self.maximum, 0, U16_MAX)
-        check_int("increment", self.increment, 0, U16_MAX)
-        if self.minimum > self.maximum:
-            raise ValueError(f"minimum {self.minimum} exceeds maximum {self.maximum}")
+        _check_fields(self, 0)
 
     @classmethod
     def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
-        data = bytes(data)
-        require(data, 6, what=SPEED_WHAT, expected="min, max, increment: 3 x u16 (6 bytes)")
-        minimum, maximum, increment = _SPEED.unpack_from(data)
-        if minimum > maximum:
-            raise FtmsDecodeError(
-                f"impossible range: minimum {minimum} > maximum {maximum}",
-                raw=data,
-                what=SPEED_WHAT,
-                expected="minimum <= maximum",
-            )
-        return cls(minimum, maximum, increment), trailing(data, 6, SPEED_WHAT)
+        fields, diagnostics = _decode_fields(
+            data, _SPEED, SPEED_WHAT, "min, max, increment: 3 x u16 (6 bytes)"
+        )
+        return cls(*fields), diagnostics
 
     @classmethod
     def from_bytes(cls, data: BytesLike) -> Self:
@@ -66,25 +82,14 @@ class SupportedInclinationRange:
     increment: int
 
     def __post_init__(self) -> None:
-        check_int("minimum", self.minimum, S16_MIN, S16_MAX)
-        check_int("maximum", self.maximum, S16_MIN, S16_MAX)
-        check_int("increment", self.increment, 0, U16_MAX)
-        if self.minimum > self.maximum:
-            raise ValueError(f"minimum {self.minimum} exceeds maximum {self.maximum}")
+        _check_fields(self, S16_MIN)
 
     @classmethod
     def decode(cls, data: BytesLike) -> tuple[Self, tuple[Diagnostic, ...]]:
-        data = bytes(data)
-        require(data, 6, what=INCLINE_WHAT, expected="min s16, max s16, increment u16 (6 bytes)")
-        minimum, maximum, increment = _INCLINE.unpack_from(data)
-        if minimum > maximum:
-            raise FtmsDecodeError(
-                f"impossible range: minimum {minimum} > maximum {maximum}",
-                raw=data,
-                what=INCLINE_WHAT,
-                expected="minimum <= maximum",
-            )
-        return cls(minimum, maximum, increment), trailing(data, 6, INCLINE_WHAT)
+        fields, diagnostics = _decode_fields(
+            data, _INCLINE, INCLINE_WHAT, "min s16, max s16, increment u16 (6 bytes)"
+        )
+        return cls(*fields), diagnostics
 
     @classmethod
     def from_bytes(cls, data: BytesLike) -> Self:
