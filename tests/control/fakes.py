@@ -30,6 +30,17 @@ from treadctl.control.port import (
 from treadctl.errors import TreadctlError
 from treadctl.safety.limits import ECHO_WINDOW_S
 
+SAFETY_EVENTS = [
+    EventKind.SAFETY_KEY,
+    EventKind.CONSOLE_STOP,
+    EventKind.CONSOLE_PAUSE,
+    EventKind.CONTROL_LOST,
+    EventKind.DISCONNECTED,
+    EventKind.RESET,
+    EventKind.MPH_SUSPECTED,
+]
+"""Device events after which nothing may move the belt without a new explicit command."""
+
 RUN_DOWN_CENTI_PER_S = 30  # ftms.md: "Run-down after Stop on a real pad: about 0.3 km/h per second"
 
 PAD = DeviceInfo(

@@ -41,22 +41,12 @@ from treadctl.safety.errors import (
 )
 from treadctl.safety.governor import LatchReason, Phase
 
-from .fakes import FINE, PAD, FakeClock, FakePort
+from .fakes import FINE, PAD, SAFETY_EVENTS, FakeClock, FakePort
 from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
 GOVERNED_SEQUENCES = 20_000 if FUZZ else int(os.environ.get("SEQ", "3000"))
 EPS = 1e-6
-
-SAFETY_EVENTS = [
-    EventKind.SAFETY_KEY,
-    EventKind.CONSOLE_STOP,
-    EventKind.CONSOLE_PAUSE,
-    EventKind.CONTROL_LOST,
-    EventKind.DISCONNECTED,
-    EventKind.RESET,
-    EventKind.MPH_SUSPECTED,
-]
 
 
 class GovernedMachine(RuleBasedStateMachine):

@@ -32,7 +32,7 @@ from treadctl.safety.errors import SafetyRefusal
 from treadctl.workout.loader import load_profile_text
 from treadctl.workout.models import Profile
 
-from .fakes import FINE, PAD, FakeClock, FakePort
+from .fakes import FINE, PAD, SAFETY_EVENTS, FakeClock, FakePort
 from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
@@ -81,16 +81,6 @@ PROFILES: list[Profile] = [
         + _seg("backward", "3 min", speed_kmh=0.3)
         + _seg("backward", "2 min", speed_kmh=0.8)
     ),
-]
-
-SAFETY_EVENTS = [
-    EventKind.SAFETY_KEY,
-    EventKind.CONSOLE_STOP,
-    EventKind.CONSOLE_PAUSE,
-    EventKind.CONTROL_LOST,
-    EventKind.DISCONNECTED,
-    EventKind.RESET,
-    EventKind.MPH_SUSPECTED,
 ]
 
 
