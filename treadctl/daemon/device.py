@@ -38,6 +38,7 @@ from treadctl.ble.options import LinkOptions
 from treadctl.ble.rules import backoff_delay
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
 from treadctl.commands import (
+    DISARMING_EVENTS,
     ArmingPolicy,
     Command,
     CommandResult,
@@ -57,7 +58,7 @@ from treadctl.commands import (
 )
 from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import ECHO_DETAIL_PREFIX, DeviceEvent, EventKind, Reading
+from treadctl.control.port import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
 from treadctl.control.session import (
     REST_OVER,
     TERMINAL,
@@ -82,17 +83,8 @@ STOP_DEADLINE_S = 15.0
 """How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
 at about 0.3 km/h per second (ftms.md), so 4.0 km/h (the absolute cap) needs ~13 s."""
 
-SAFETY_EVENTS = frozenset(
-    {
-        EventKind.SAFETY_KEY,
-        EventKind.CONSOLE_STOP,
-        EventKind.CONSOLE_PAUSE,
-        EventKind.CONTROL_LOST,
-        EventKind.DISCONNECTED,
-        EventKind.RESET,
-        EventKind.MPH_SUSPECTED,
-    }
-)
+SAFETY_EVENTS = DISARMING_EVENTS
+"""Device events published as safety events: the same ones that end remote arming."""
 
 
 class LinkSupervisorFailed(TreadctlError):
