@@ -38,7 +38,7 @@ def session(**changes: object) -> SessionRecord:
 
 def test_a_valid_session_and_its_flags() -> None:
     assert not session().running
-    assert session(ended_at=None).running
+    assert session(ended_at=None, end_reason=None).running
     assert not session().safety_abort
     assert session(end_reason="aborted", abort_reason="safety_key").safety_abort
     assert not session(end_reason="aborted", abort_reason="stopped_by_user").safety_abort
@@ -48,6 +48,7 @@ def test_a_valid_session_and_its_flags() -> None:
     ("field", "value"),
     [
         ("end_reason", "crashed"),
+        ("end_reason", None),
         ("started_at", datetime(2026, 3, 2, 9, 0)),  # naive
         ("started_at", datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=1)))),
         ("ended_at", T0 - timedelta(seconds=1)),
@@ -66,6 +67,11 @@ def test_session_refuses(field: str, value: object) -> None:
 
 
 @pytest.mark.parametrize("pain", [-1, 11, True, 2.5])
+def test_a_running_session_has_no_end_reason() -> None:
+    with pytest.raises(InvalidRecordError, match="end_reason"):
+        session(ended_at=None)
+
+
 def test_rating_pain_is_0_to_10(pain: object) -> None:
     with pytest.raises(InvalidRecordError, match="pain"):
         Rating(pain=pain, difficulty=Difficulty.EASY, near_fall=False, rated_at=T0)  # type: ignore[arg-type]

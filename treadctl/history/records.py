@@ -88,7 +88,9 @@ class Rating:
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
-    """One session as the history keeps it. ``ended_at`` is None while it runs."""
+    """One session as the history keeps it. ``ended_at`` and ``end_reason`` are None exactly
+    while it runs (or until the next start of a daemon that was killed marks it
+    ``interrupted``)."""
 
     id: str
     person_id: str
@@ -98,7 +100,7 @@ class SessionRecord:
     stage: int | None
     started_at: datetime
     ended_at: datetime | None
-    end_reason: EndReason
+    end_reason: EndReason | None
     abort_reason: str | None
     active_s: float
     backward_s: float
@@ -118,7 +120,10 @@ class SessionRecord:
             value = getattr(self, field)
             if not isinstance(value, str) or not value:
                 raise InvalidRecordError(name, field, value, "a non-empty string")
-        if self.end_reason not in END_REASONS:
+        if self.ended_at is None:
+            if self.end_reason is not None:
+                raise InvalidRecordError(name, "end_reason", self.end_reason, "None while running")
+        elif self.end_reason not in END_REASONS:
             raise InvalidRecordError(name, "end_reason", self.end_reason, " | ".join(END_REASONS))
         if self.stage is not None and (isinstance(self.stage, bool) or self.stage < 1):
             raise InvalidRecordError(name, "stage", self.stage, "a stage number >= 1 or None")
