@@ -66,12 +66,12 @@ def test_session_refuses(field: str, value: object) -> None:
     assert info.value.field == field
 
 
-@pytest.mark.parametrize("pain", [-1, 11, True, 2.5])
 def test_a_running_session_has_no_end_reason() -> None:
     with pytest.raises(InvalidRecordError, match="end_reason"):
         session(ended_at=None)
 
 
+@pytest.mark.parametrize("pain", [-1, 11, True, 2.5])
 def test_rating_pain_is_0_to_10(pain: object) -> None:
     with pytest.raises(InvalidRecordError, match="pain"):
         Rating(pain=pain, difficulty=Difficulty.EASY, near_fall=False, rated_at=T0)  # type: ignore[arg-type]
