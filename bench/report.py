@@ -129,7 +129,7 @@ def render(result: Mapping[str, Any]) -> str:
         "or incline write per second at most, `MIN_WRITE_INTERVAL_S`, and 0.1 km/h/s), so "
         "1,000 speed changes would take over 16 minutes; a pause always writes Stop or Pause "
         "(op 0x08) at once, and a resume of a standing belt writes Set Target Speed (the "
-        "1.0 km/h start speed) then Start (FTMS §4.16.2.9, §4.16.2.8) at once, through every "
+        "1.0 km/h start speed) then Start (FTMS §4.16.2.3, §4.16.2.8) at once, through every "
         "safety check (Start only with fresh telemetry showing the belt still). The simulator "
         "uses a bench-only preset (`bench/presets/bench-fast.toml`: no start countdown, a "
         "belt that reaches speed and runs down in ~50 ms) and Treadmill Data at 50 Hz, so the "

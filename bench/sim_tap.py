@@ -4,7 +4,7 @@ record it hands to its Bluetooth host, for the telemetry latency benchmark.
     python -m bench.sim_tap --tap FILE <treadsim arguments>
 
 Each record sent to a subscribed client carries a sequence number in its Total Energy field
-(FTMS §4.4.1.12, u16; the daemon passes it through to MQTT as ``energy_kcal``), and the tap
+(FTMS §4.4 bit 7, u16; the daemon passes it through to MQTT as ``energy_kcal``), and the tap
 writes ``<seq> <time.monotonic()>`` when the record is handed to the host's outbox. A
 subscriber's arrival time minus that time is the notification → MQTT latency; a sequence number
 that never arrives is a lost message. Nothing else in the simulator changes.

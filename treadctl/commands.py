@@ -99,7 +99,7 @@ class EmergencyStop:
 
 
 # Largest values the FTMS wire format can carry: Target Speed is a uint16 in 0.01 km/h
-# (FTMS v1.0 §4.16.2.5), Target Inclination a sint16 in 0.1 % (§4.16.2.6). Anything outside is
+# (FTMS v1.0 §4.16.2.3), Target Inclination a sint16 in 0.1 % (§4.16.2.4). Anything outside is
 # a malformed request, not an over-cap one (the governor judges caps).
 MAX_WIRE_SPEED_KMH = 655.35
 MAX_WIRE_INCLINE_PERCENT = 3276.7

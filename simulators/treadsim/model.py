@@ -40,7 +40,7 @@ PHYSICS_TICK = 0.1
 """Simulated seconds between physics steps while the belt changes speed (trace granularity)."""
 NEAR_STOP = 10
 """0.01 km/h: a console stop is reported once the belt is this slow (capture: 02 01 00 came
-right after the 0.10 km/h frame, shared/captures frames 27-28)."""
+right after the 0.10 km/h frame, tests/data/citysports-cs-wp8.jsonl frames 27-28)."""
 WALKER_HEART_RATE = 95
 """bpm shown while someone walks (gym preset only; no sensor model)."""
 
@@ -269,7 +269,7 @@ class Treadmill:
 
     # ----------------------------------------------------------------- helpers
     def _start(self) -> list[Event]:
-        """Start or resume (FTMS §4.16.2.22); the caller checked it is allowed."""
+        """Start or resume (FTMS §4.16.2.8); the caller checked it is allowed."""
         events: list[Event] = [_status(MachineStatusOp.STARTED_OR_RESUMED_BY_USER)]
         self._pending_console_stop = None
         if self.phase is Phase.PAUSED:
@@ -291,7 +291,7 @@ class Treadmill:
         return events
 
     def _stop(self, kind: StopKind, *, announce: bool) -> list[Event]:
-        """Stop or pause (FTMS §4.16.2.23); the belt runs down."""
+        """Stop or pause (FTMS §4.16.2.9); the belt runs down."""
         events: list[Event] = []
         self._countdown_end = None
         if kind is StopKind.STOP:
@@ -500,7 +500,7 @@ class Treadmill:
 
     # ----------------------------------------------------------------- link
     def client_left(self, now: float, client: object) -> list[Event]:
-        """The client's link dropped: its control permission ends (§4.16.1). The belt keeps
+        """The client's link dropped: its control permission ends (§4.16.3). The belt keeps
         whatever it was doing, as real machines do."""
         events = self.advance(now)
         if self.controller is client:

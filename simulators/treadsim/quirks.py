@@ -1,7 +1,7 @@
 """Named real-device quirks the simulator can reproduce (see docs/simulator.md).
 
-Each flag copies a behaviour reported for real FTMS treadmills (``shared/reference/ftms.md``,
-"Real-device behaviour to design for", and the CITYSPORTS captures). Without flags the simulator
+Each flag copies a behaviour reported for real FTMS treadmills (``docs/references.md#ftms-devices``
+and the CITYSPORTS captures). Without flags the simulator
 follows the FTMS v1.0 specification strictly.
 """
 

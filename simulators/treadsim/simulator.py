@@ -57,9 +57,9 @@ ADVERTISING_INTERVAL_MS = (50.0, 60.0)
 virtual controller sends one advertising event per minimum interval, each costing about 0.2 ms
 of CPU: 50 ms keeps an idle simulator well under 1 % of a core (bench/bench_sim.py)."""
 ATT_PROCEDURE_ALREADY_IN_PROGRESS = 0xFE
-"""FTMS §4.16.1 / CSS: a control point write while a procedure is pending."""
+"""FTMS §4.16.3 / CSS: a control point write while a procedure is pending."""
 ATT_CCCD_IMPROPERLY_CONFIGURED = 0xFD
-"""FTMS §4.16.1 / CSS: a control point write without its indications enabled."""
+"""FTMS §4.16.3 / CSS: a control point write without its indications enabled."""
 ATT_INVALID_ATTRIBUTE_VALUE_LENGTH = 0x0D
 RADIO_SCHEMES = ("usb", "pyusb", "hci-socket", "serial")
 """HCI specs naming a real controller: the simulator's own device runs on it."""

@@ -51,7 +51,7 @@ def feature(preset: Preset) -> bytes:
 
 
 def speed_range(preset: Preset) -> bytes:
-    """Supported Speed Range 0x2AD4 (FTMS §4.13), in 0.01 mph with speed-range-in-mph."""
+    """Supported Speed Range 0x2AD4 (FTMS §4.11), in 0.01 mph with speed-range-in-mph."""
     r = preset.speed
     if Quirk.SPEED_RANGE_IN_MPH in preset.quirks:
         low, high, step = (math.floor(v / KMH_PER_MPH) for v in (r.minimum, r.maximum, r.increment))
@@ -60,7 +60,7 @@ def speed_range(preset: Preset) -> bytes:
 
 
 def incline_range(preset: Preset) -> bytes | None:
-    """Supported Inclination Range 0x2AD5 (FTMS §4.14), or None when the machine has none."""
+    """Supported Inclination Range 0x2AD5 (FTMS §4.12), or None when the machine has none."""
     if preset.incline is None or not preset.has_incline:
         return None
     r = preset.incline
@@ -134,7 +134,7 @@ def treadmill_data_frames(preset: Preset, snap: Snapshot, mtu: int) -> list[byte
 
 
 def service_data(preset: Preset) -> bytes | None:
-    """FTMS Service Data for advertising (FTMS §3.1): available, treadmill."""
+    """FTMS Service Data for advertising (FTMS §3.1.1): available, treadmill."""
     if Quirk.NO_SERVICE_DATA in preset.quirks:
         return None
     return bytes(FtmsServiceData(available=True, machine_type=MachineType.TREADMILL))

@@ -43,7 +43,8 @@ def test_safety_user_cap_above_the_absolute_cap_is_refused(problems: Problems) -
 
 
 def test_user_cap_may_only_be_lowered(problems: Problems) -> None:
-    # retro-walking.md: the 3.0 km/h cap is "user-adjustable downwards"; 4.0 is the absolute cap.
+    # docs/references.md#retro-defaults: the 3.0 km/h cap is "user-adjustable downwards"; 4.0 is the
+    # absolute cap.
     found = problems(toml_device() + "[safety]\nuser_cap_kmh = 3.5\n")
     assert found["safety.user_cap_kmh"].startswith("must be ≤ 3.0 (user cap, may only be lowered")
     assert problems(toml_device(user_cap_kmh=3.01))["devices.0.user_cap_kmh"].startswith(

@@ -8,7 +8,7 @@ every command with the clock time it was sent, and the belt it models:
 
 - Start (0x07) sets the belt running at the last target speed;
 - Stop/Pause, the safety key and console stop/pause run the belt down at 0.3 km/h per second
-  (ftms.md: real pad run-down) as the clock advances;
+  (docs/references.md#ftms-devices: real pad run-down) as the clock advances;
 - a disconnect leaves the belt running (the worst case): only a Stop after reconnecting ends it.
 """
 
@@ -41,12 +41,13 @@ SAFETY_EVENTS = [
 ]
 """Device events after which nothing may move the belt without a new explicit command."""
 
-RUN_DOWN_CENTI_PER_S = 30  # ftms.md: "Run-down after Stop on a real pad: about 0.3 km/h per second"
+# docs/references.md#ftms-devices: "Run-down after Stop on a real pad: about 0.3 km/h per second".
+RUN_DOWN_CENTI_PER_S = 30
 
 PAD = DeviceInfo(
     address="AA:BB:CC:DD:EE:01",
     name="pad",
-    # retro-walking.md: walking pads support 1.0-6.0 km/h in 0.5 steps (real captures).
+    # docs/references.md#retro-studies: walking pads run 1.0-6.0 km/h in 0.5 steps (captures).
     speed_range=SpeedRange(minimum=100, maximum=600, increment=50),
     incline_range=None,
 )
@@ -206,7 +207,7 @@ class FakePort:
 
 def echo_of_own_command(port: FakePort, kind: EventKind) -> bool:
     """Whether a console stop/pause status now would be the echo of our own Stop/Pause sent in
-    the last 2 s (the governor ignores those: ECHO_WINDOW_S, ftms.md)."""
+    the last 2 s (the governor ignores those: ECHO_WINDOW_S, docs/references.md#ftms-devices)."""
     ours = {EventKind.CONSOLE_STOP: "stop", EventKind.CONSOLE_PAUSE: "pause"}.get(kind)
     now = port.clock.now()
     return ours is not None and any(

@@ -280,7 +280,7 @@ class GovernedMachine(RuleBasedStateMachine):
     @rule(dt=st.sampled_from([0.2, 0.5, 1.0, 2.0, 2.9, 4.0, 5.0, 10.0, 61.0]))
     def time_passes(self, dt: float) -> None:
         """Time passes; a connected, talking device sends Treadmill Data about once a second
-        (ftms.md), honest or lying according to ``lie``."""
+        (docs/references.md#ftms-devices), honest or lying according to ``lie``."""
         remaining = dt
         while remaining > 0:
             step = min(1.0, remaining)

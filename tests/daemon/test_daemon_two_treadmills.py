@@ -14,7 +14,7 @@ DEVICES = (DeviceSpec("tm1", user_cap_kmh=2.5), DeviceSpec("tm2", user_cap_kmh=1
 
 
 def _speed_param(record: dict[str, object]) -> int:
-    """Set Target Speed's uint16 parameter in 0.01 km/h (FTMS §4.16.2.5)."""
+    """Set Target Speed's uint16 parameter in 0.01 km/h (FTMS §4.16.2.3)."""
     return int.from_bytes(bytes.fromhex(str(record["hex"]))[1:3], "little")
 
 

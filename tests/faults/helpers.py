@@ -78,7 +78,7 @@ PROFILES = {"ramp": RAMP, "steady": STEADY}
 
 EXTRA_CONFIG: dict[str, Any] = {
     "mqtt": {"arming_expiry_s": 3600.0},
-    # The control point deadline in real seconds (FTMS §4.16.1 gives none; short for tests).
+    # The control point deadline in real seconds (FTMS §4.16.3 gives none; short for tests).
     "ble": {"control_point_deadline_s": 1.0},
 }
 
@@ -155,7 +155,8 @@ def assert_no_restart(sim: SimProcess, after: float) -> None:
 
 
 def assert_no_start_while_moving(sim: SimProcess) -> None:
-    """No Start (0x07) was written while the belt was moving (ftms.md: Start may toggle)."""
+    """No Start (0x07) was written while the belt was moving (docs/references.md#ftms-devices: Start
+    may toggle)."""
     belt_records = belt(sim)
     for start in writes(sim, OP_START):
         before = [b for b in belt_records if b["t"] <= start["t"]]

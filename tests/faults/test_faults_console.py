@@ -1,7 +1,7 @@
 """Fault matrix: a person at the treadmill (safety key, console stop/pause, console takeover).
 
 Real ``treadctl run`` + ``treadsim`` process + Mosquitto; outcomes read from the simulator's
-trace and MQTT only. Reactions: docs/safety.md "Reactions"; retro-walking.md "Safety reactions".
+trace and MQTT only. Reactions: docs/safety.md "Reactions"; docs/references.md#retro-reactions.
 The four faults run one after another on one rig (one process start-up for all: CI budget),
 each on a freshly started session; a failing phase names itself in the assertion.
 """

@@ -2,7 +2,7 @@
 
 ``tests/ftms/test_ftms_fuzz.py`` already feeds random bytes to each decoder alone (20,700 per
 CI run). This module does not repeat that: it fuzzes *sequences* of notifications through the
-same chain as ``treadctl.ble.link`` (FTMS v1.0 §4.9 Treadmill Data -> §4.19 More Data assembly
+same chain as ``treadctl.ble.link`` (FTMS v1.0 §4.4 Treadmill Data -> §4.19 More Data assembly
 -> ``reading_from``; §4.17 Machine Status; §4.10 Training Status; §4.16.2 control point
 indications decoded against a pending op code), plus every strict ``from_bytes`` constructor
 and ``describe`` of whatever decodes. Frames are half random bytes and half *structured*
@@ -98,7 +98,7 @@ STRICT: tuple[Callable[[bytes], Any], ...] = (
     SetTargetedTrainingTime.from_bytes,
 )
 
-# Treadmill Data body length per flag bit (FTMS v1.0 §4.9.1, Table 4.11): bit -> bytes.
+# Treadmill Data body length per flag bit (FTMS v1.0 §4.4.1, Table 4.7): bit -> bytes.
 # Bit 0 is inverted (More Data: 0 means Instantaneous Speed present, 2 bytes).
 _FIELD_BYTES = {1: 2, 2: 3, 3: 4, 4: 4, 5: 2, 6: 1, 7: 5, 8: 1, 9: 1, 10: 2, 11: 2, 12: 4}
 

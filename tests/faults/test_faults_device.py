@@ -1,5 +1,5 @@
-"""Fault matrix: treadmills that lie or misbehave (the quirks of ftms.md "Real-device
-behaviour", played by the simulator) and telemetry faults.
+"""Fault matrix: treadmills that lie or misbehave (the quirks of
+docs/references.md#ftms-devices, played by the simulator) and telemetry faults.
 
 Outcomes from the simulator's trace and MQTT only; reactions as in docs/safety.md.
 """

@@ -1,4 +1,4 @@
-"""Loads the real-device captures (a copy of ../shared/captures kept in tests/data, so the
+"""Loads the real-device captures (kept in tests/data, docs/references.md#captures, so the
 golden tests always run: a skipped golden test would hide a broken decoder)."""
 
 from __future__ import annotations

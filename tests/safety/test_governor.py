@@ -67,10 +67,10 @@ def test_start_sequence_requests_control_sets_start_speed_then_starts() -> None:
     gov.start(200, T0)
     assert kinds(drain(gov, T0)) == [
         (CommandKind.REQUEST_CONTROL, None),
-        (CommandKind.SET_SPEED, 100),  # retro-walking.md start speed 1.0 km/h
+        (CommandKind.SET_SPEED, 100),  # docs/references.md#retro-defaults: start speed 1.0 km/h
         (CommandKind.START, None),
     ]
-    # No speed write until the belt moves (ftms.md cold start).
+    # No speed write until the belt moves (docs/references.md#ftms-devices cold start).
     assert drain(gov, T0 + 2) == []
     gov.observe(Reading(at=T0 + 3, speed=80))
     assert gov.phase == Phase.RUNNING

@@ -3,7 +3,7 @@
 Driving the captured command sequence (Request Control, Start, 1.5 km/h, 2.0 km/h, Stop)
 must give the captured bytes in the captured order: status and training status
 notifications, then the indication, then the ATT Write Response ("observed_exchange" of each
-control point write in shared/captures/citysports-cs-wp8.jsonl); and the captured reads and
+control point write in tests/data/citysports-cs-wp8.jsonl); and the captured reads and
 Treadmill Data layout.
 """
 

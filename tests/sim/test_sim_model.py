@@ -1,7 +1,7 @@
 """The pure machine model: belt physics, counters and procedure rules, on an explicit clock.
 
 FTMS v1.0 §4.16 (procedures), §4.17 (machine status), §4.10 (training status); run-down and
-counters from shared/reference/ftms.md and the CITYSPORTS captures.
+counters from docs/references.md (FTMS) and the CITYSPORTS captures.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ extra_config="", binary=None)``
     ``topic readwrite treadctl/tm1/#`` lines). ``tls``: :class:`TlsFiles`, the listener then
     speaks TLS only (``require_certificate`` asks for client certificates).
     The listener always has ``set_tcp_nodelay true`` (1 ms request/response round trips instead
-    of 44-88 ms, mqtt-ha-systemd.md); persistence is off, so a restart forgets retained messages.
+    of 44-88 ms, docs/references.md#mqtt-aiomqtt); persistence is off, so a restart forgets retained
+    messages.
 
 ``start(timeout=10.0)``: start and wait (with a deadline, reading the broker's own log) until it
     logs that it is running. Raises :class:`MosquittoError` with the log when it does not start.

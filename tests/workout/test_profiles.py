@@ -20,7 +20,8 @@ from treadctl.workout.loader import (
 )
 
 BUNDLED = sorted(bundled_profiles_dir().glob("*.yaml"))
-PAD = SpeedRange(100, 600, 50)  # retro-walking.md: real walking pads 1.0-6.0 km/h in 0.5 steps
+# docs/references.md#retro-studies: real walking pads 1.0-6.0 km/h in 0.5 steps.
+PAD = SpeedRange(100, 600, 50)
 FINE = SpeedRange(10, 1800, 10)
 
 EXPECTED = {

@@ -6,8 +6,7 @@ crash), subscribes to Treadmill Data, Machine Status, Training Status and the Co
 yields. ``link.observations()`` streams merged Treadmill Data records as :class:`Reading` and
 status changes as :class:`DeviceEvent`; the stream ends after the link disconnects.
 
-Real-device rules enforced here on every command, whoever sent it (ftms.md, "Real-device
-behaviour to design for"):
+Real-device rules enforced here on every command, whoever sent it (docs/references.md#ftms-devices):
 
 - Start/Resume is never sent while the last reported speed is above zero (Start toggles the belt
   on some pads), nor before any speed has been reported.
@@ -96,7 +95,7 @@ from treadctl.ftms import (
 
 ECHO_WINDOW_S = 2.0
 """A status within this long of our own matching procedure is marked as its echo (real devices
-echo status changes to the client that caused them; ftms.md)."""
+echo status changes to the client that caused them; docs/references.md#ftms-devices)."""
 
 _ECHOES: dict[int, OpCode] = {
     MachineStatusOp.RESET: OpCode.RESET,
@@ -414,7 +413,8 @@ class TreadmillLink:
             async with asyncio.timeout(self.options.gatt_timeout_s):
                 return await self._client.read_gatt_char(char)
         except (BleakError, TimeoutError):
-            # 0x2AD3 reads fail on some devices, 0x2AD5 on others (ftms.md): degrade.
+            # 0x2AD3 reads fail on some devices, 0x2AD5 on others (docs/references.md#ftms-devices):
+            # degrade.
             self.stats[f"read_failed_{uuid16:04x}"] += 1
             if not self._client.is_connected:
                 raise

@@ -30,15 +30,16 @@ class LinkOptions:
     gatt_timeout_s: float = 5.0
     """Deadline of each GATT read, subscription and disconnect during set-up and teardown."""
     control_timeout_s: float = 3.0
-    """Deadline of a control point procedure; peers use 2-5 s (ftms.md)."""
+    """Deadline of a control point procedure; peers use 2-5 s
+    (docs/references.md#ftms-procedures)."""
     first_reading_timeout_s: float = 3.0
     """Start waits this long for the first Treadmill Data after connecting (belt state unknown)."""
     cold_start_timeout_s: float = 8.0
     """After Start, speed writes wait until the belt reports > 0 or this long (cold-start drops,
-    ftms.md; a walking pad's start countdown is about 3 s)."""
+    docs/references.md#ftms-devices; a walking pad's start countdown is about 3 s)."""
     idle_release_s: float | None = 60.0
     """Release control after this long without a command while the belt stands (console lock,
-    ftms.md). None: never."""
+    docs/references.md#ftms-devices). None: never."""
     idle_release: Literal["reset", "disconnect"] = "reset"
     """How control is released: Reset (0x01, ends permission, §4.16.2.2) or disconnecting."""
     control_retry_base_s: float = 2.0

@@ -24,7 +24,7 @@ from treadctl.ble.errors import (
 from treadctl.ftms import ControlRequest, ControlResponse, Diagnostic, FtmsDecodeError
 
 DEFAULT_DEADLINE_S = 3.0
-"""Peers use 2-5 s; the spec gives no number (ftms.md, Control Point)."""
+"""Peers use 2-5 s; the spec gives no number (docs/references.md#ftms-procedures)."""
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Real-device rules of the link as pure functions (no I/O): device range, backoff, mph check.
 
 The governor applies the user-facing limits (cap, ramps); these rules protect against what real
-treadmills do (``shared/reference/ftms.md``, "Real-device behaviour to design for") and are
+treadmills do (``docs/references.md#ftms-devices``) and are
 enforced by the link on every command regardless of who sent it.
 """
 
@@ -24,9 +24,10 @@ def device_speed(requested: int, speed_range: SpeedRange | None) -> int:
     """The speed to send for ``requested`` (0.01 km/h), never above what was asked.
 
     Above the device maximum: the maximum (lower is the safe side). Between grid points: the
-    grid point below (FTMS §4.16.2.4 asks for a multiple of the Supported Speed Range increment).
+    grid point below (FTMS §4.16.2.3 asks for a multiple of the Supported Speed Range increment).
     Below the device minimum: refused with :class:`SpeedOutOfRange`, never rounded up (many pads
-    cannot go below 0.5-1.0 km/h and silently revert a lower target; ftms.md).
+    cannot go below 0.5-1.0 km/h and silently revert a lower target;
+    docs/references.md#ftms-devices).
     """
     if speed_range is None:
         raise SpeedOutOfRange(requested, None, None)
@@ -38,7 +39,7 @@ def device_speed(requested: int, speed_range: SpeedRange | None) -> int:
 
 def device_incline(requested: int, incline_range: InclineRange | None) -> int:
     """The incline to send for ``requested`` (0.1 %): clamped down to the maximum, floored to
-    the increment grid, refused below the minimum or when 0x2AD5 is missing (FTMS §4.16.2.5)."""
+    the increment grid, refused below the minimum or when 0x2AD5 is missing (FTMS §4.16.2.4)."""
     if incline_range is None:
         raise InclineOutOfRange(requested, None, None)
     if requested < incline_range.minimum:
@@ -61,7 +62,8 @@ def backoff_delay(
 
 
 MPH_RATIO = KMH_PER_MPH
-"""Reported/requested speed ratio of a device that reads targets as 0.01 mph (ftms.md)."""
+"""Reported/requested speed ratio of a device that reads targets as 0.01 mph
+(docs/references.md#ftms-devices)."""
 MPH_TOLERANCE = 0.06
 """Accepted deviation from 1.609 (or 1/1.609): belts settle within a few percent of target."""
 MPH_STABLE_READINGS = 3
@@ -69,7 +71,8 @@ MPH_STABLE_READINGS = 3
 speed must not trip the check)."""
 MPH_STABLE_SPREAD = 5
 """Readings within 0.05 km/h of each other count as settled: a belt ramping at the slowest rate
-seen (0.3 km/h per second, ftms.md) with a reading every ~190 ms moves 0.11 km/h over three."""
+seen (0.3 km/h per second, docs/references.md#ftms-devices) with a reading every ~190 ms moves 0.11
+km/h over three."""
 
 
 @dataclass

@@ -5,8 +5,9 @@ The daemon runs :meth:`ReconnectSupervisor.run` in its TaskGroup, iterates
 :class:`LinkStateEvent` changes) and gives :attr:`ReconnectSupervisor.port` to the governor.
 
 After a reconnect nothing is re-applied: no Request Control, no speed, no Start. The belt moves
-again only after a new explicit command through the governor (ftms.md: unexpected motion after a
-reconnect is the most feared failure). Waits between attempts follow a pure backoff function.
+again only after a new explicit command through the governor (docs/references.md#ftms-devices:
+unexpected motion after a reconnect is the most feared failure). Waits between attempts follow a
+pure backoff function.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Each input line is a JSON object with ``characteristic`` (16-bit UUID in hex, e.g. ``2acd``),
 ``hex`` (the bytes) and optionally ``direction`` (``write`` in it marks a Control Point
 request; otherwise a Control Point frame is a response). This is the format of the captures
-in ``../shared/captures``. Each output line shows the frame number, the characteristic, the
-bytes, what they mean and any lenient-decode diagnostics (``!``).
+in ``tests/data`` (docs/references.md#captures). Each output line shows the frame number, the
+characteristic, the bytes, what they mean and any lenient-decode diagnostics (``!``).
 
 Exit codes: 0 every frame decoded; 1 some frame could not be decoded (each is reported);
 2 no capture file (none given and the bundled default is absent).
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
         nargs="?",
         metavar="FILE",
         help="capture file, '-' for standard input "
-        "(default: ../shared/captures/citysports-cs-wp8.jsonl if present)",
+        "(default: tests/data/citysports-cs-wp8.jsonl of a source checkout)",
     )
     parser.set_defaults(handler=_run)
 

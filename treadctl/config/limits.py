@@ -18,31 +18,34 @@ configuration, profile or command exceeds it."""
 
 DEFAULT_USER_CAP_KMH = centi_to_kmh(safety.DEFAULT_USER_SPEED_CAP)
 """3.0 km/h, about half the backward walk→run transition (Hreljac et al. 2005); user-adjustable
-downwards only (retro-walking.md "profile cap")."""
+downwards only (docs/references.md#retro-defaults "profile cap")."""
 
 NO_HANDRAILS_CAP_KMH = centi_to_kmh(safety.HANDRAIL_FREE_SPEED_CAP)
-"""2.0 km/h for a treadmill without handrails: no support within reach (retro-walking.md)."""
+"""2.0 km/h for a treadmill without handrails: no support within reach
+(docs/references.md#retro-defaults)."""
 
 ACCELERATION_LIMIT_KMH_PER_S = centi_to_kmh(safety.ACCELERATION_CENTI_PER_S)
-"""0.1 km/h per second, ~100x gentler than fall-perturbation training (retro-walking.md)."""
+"""0.1 km/h per second, ~100x gentler than fall-perturbation training
+(docs/references.md#retro-defaults)."""
 
 FINEST_SPEED_KMH = centi_to_kmh(1)
-"""0.01 km/h: the resolution of FTMS speeds (FTMS v1.0 §4.16, Set Target Speed: u16 in
+"""0.01 km/h: the resolution of FTMS speeds (FTMS v1.0 §4.16.2.3, Set Target Speed: u16 in
 0.01 km/h). Speed caps and the acceleration limit below it would round to zero."""
 
 INCLINE_CAP_PERCENT = deci_to_percent(safety.INCLINE_CAP)
-"""10 %: never above (retro-walking.md; NCKU 2000 found 10 % the most stable backward pattern)."""
+"""10 %: never above (docs/references.md#retro-defaults; NCKU 2000 found 10 % the most stable
+backward pattern)."""
 
 INCLINE_RAMP_PERCENT_PER_MIN = deci_to_percent(safety.INCLINE_RAMP_DECI_PER_MIN)
 """1.0 % per minute (the safety module's engineering choice; see its comment)."""
 
 FINEST_INCLINE_PERCENT = deci_to_percent(1)
-"""0.1 %: the resolution of FTMS inclines (FTMS v1.0 §4.16, Set Target Inclination: s16 in
+"""0.1 %: the resolution of FTMS inclines (FTMS v1.0 §4.16.2.4, Set Target Inclination: s16 in
 0.1 %)."""
 
 STALE_TELEMETRY_S = safety.STALE_TELEMETRY_S
 """3 s without Treadmill Data ends or pauses the profile ("more than a few seconds",
-retro-walking.md; issue 5 default)."""
+docs/references.md#retro-defaults; issue 5 default)."""
 
 STALE_TELEMETRY_FLOOR_S = 1.5
 """Lower bound for the stale-telemetry timeout: many treadmills send Treadmill Data about once a

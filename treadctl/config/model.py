@@ -38,6 +38,9 @@ _TOPIC_LEVEL = re.compile(r"[^/+#\x00\s]+\Z")
 Backend = Literal["bluez", "bumble"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
+_DEFAULTS = "docs/references.md#retro-defaults"
+"""Where the safety defaults come from, named in the errors that cite them."""
+
 
 def _at_most(limit: float, why: str) -> AfterValidator:
     """``value <= limit``, failing with the limit and where it comes from."""
@@ -101,7 +104,7 @@ UserCap = Annotated[
     float,
     _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
     _at_most(limits.ABSOLUTE_CAP_KMH, "absolute cap"),
-    _at_most(limits.DEFAULT_USER_CAP_KMH, "user cap, may only be lowered; retro-walking.md"),
+    _at_most(limits.DEFAULT_USER_CAP_KMH, f"user cap, may only be lowered; {_DEFAULTS}"),
 ]
 """A speed cap in km/h. Above 4.0 the message names the absolute cap; above 3.0 the default
 user cap, which may only be lowered (as ``treadctl.safety.limits.Limits`` requires)."""
@@ -125,7 +128,8 @@ class DeviceConfig(Section):
     name: str | None = None
     """Advertised name, used for discovery when no address is given."""
     has_handrails: bool
-    """Required: a treadmill without handrails gets the 2.0 km/h cap (retro-walking.md)."""
+    """Required: a treadmill without handrails gets the 2.0 km/h cap
+    (docs/references.md#retro-defaults)."""
     user_cap_kmh: UserCap | None = None
     """Lowers ``safety.user_cap_kmh`` for this treadmill; never raises it."""
     simulator: bool = False
@@ -183,7 +187,7 @@ class BleConfig(Section):
     connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
     scan_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
     control_point_deadline_s: Annotated[float, Field(gt=0, le=10)] = 3.0
-    """How long a control procedure waits for its indication (FTMS §4.16.1; 3 s default)."""
+    """How long a control procedure waits for its indication (FTMS §4.16.3; 3 s default)."""
     idle_release_s: Annotated[float, Field(gt=0)] = 60.0
     """Release control after this long without a session, so the console is not locked."""
     reconnect_max_backoff_s: Annotated[float, Field(gt=0, le=600)] = 30.0
@@ -252,15 +256,15 @@ class SafetyConfig(Section):
     no_handrails_cap_kmh: Annotated[
         float,
         _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
-        _at_most(limits.NO_HANDRAILS_CAP_KMH, "cap without handrails, retro-walking.md"),
+        _at_most(limits.NO_HANDRAILS_CAP_KMH, f"cap without handrails, {_DEFAULTS}"),
     ] = limits.NO_HANDRAILS_CAP_KMH
     acceleration_kmh_per_s: Annotated[
         float,
         _at_least(limits.FINEST_SPEED_KMH, "the finest speed step per second"),
-        _at_most(limits.ACCELERATION_LIMIT_KMH_PER_S, "acceleration limit, retro-walking.md"),
+        _at_most(limits.ACCELERATION_LIMIT_KMH_PER_S, f"acceleration limit, {_DEFAULTS}"),
     ] = limits.ACCELERATION_LIMIT_KMH_PER_S
     max_incline_percent: Annotated[
-        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, "incline cap, retro-walking.md")
+        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, f"incline cap, {_DEFAULTS}")
     ] = limits.INCLINE_CAP_PERCENT
     incline_ramp_percent_per_min: Annotated[
         float,

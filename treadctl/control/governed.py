@@ -50,8 +50,9 @@ from treadctl.safety.governor import (
 from treadctl.safety.limits import Limits
 
 COMMAND_DEADLINE_S = 6.0
-"""Outer deadline on any one port call. The link has its own (ftms.md: peers use 2-5 s, the spec
-gives none); this net only guarantees that a hung call cannot block an emergency stop forever."""
+"""Outer deadline on any one port call. The link has its own (docs/references.md#ftms-procedures:
+peers use 2-5 s, the spec gives none); this net only guarantees that a hung call cannot block an
+emergency stop forever."""
 
 
 class StartFailedError(SafetyRefusal):

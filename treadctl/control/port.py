@@ -85,8 +85,8 @@ class EventKind(enum.Enum):
 
 ECHO_DETAIL_PREFIX = "echo of our "
 """``DeviceEvent.detail`` starts with this when the link judged a status to be the device's echo
-of our own procedure (real devices echo status changes to the client that caused them, ftms.md)
-rather than something a person did at the console."""
+of our own procedure (real devices echo status changes to the client that caused them,
+docs/references.md#ftms-devices) rather than something a person did at the console."""
 
 
 @dataclass(frozen=True, slots=True)

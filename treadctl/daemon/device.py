@@ -81,7 +81,8 @@ REST_OVER_REASON = REST_OVER
 
 STOP_DEADLINE_S = 15.0
 """How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
-at about 0.3 km/h per second (ftms.md), so 4.0 km/h (the absolute cap) needs ~13 s."""
+at about 0.3 km/h per second (docs/references.md#ftms-devices), so 4.0 km/h (the absolute cap) needs
+~13 s."""
 
 SAFETY_EVENTS = DISARMING_EVENTS
 """Device events published as safety events: the same ones that end remote arming."""

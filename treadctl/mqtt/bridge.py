@@ -580,7 +580,7 @@ class MqttBridge:
             tls_insecure=tls_insecure,
             max_queued_incoming_messages=INCOMING_LIMIT,
             # Nagle + delayed ACK made request/response round trips 88 ms instead of 1 ms
-            # (mqtt-ha-systemd.md, measured with set_tcp_nodelay on the broker too).
+            # (docs/references.md#mqtt-aiomqtt, measured with set_tcp_nodelay on the broker too).
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         )
 
@@ -725,7 +725,7 @@ class MqttBridge:
             await self._birth.wait()
             self._birth.clear()
             # Home Assistant asks for a short random delay so that not every device answers its
-            # birth message at once (MQTT discovery docs; mqtt-ha-systemd.md).
+            # birth message at once (docs/references.md#ha-discovery).
             await self._wait_closing(self._rng.uniform(0, self._settings.birth_delay_max_s))
             if self._closing.is_set():
                 return

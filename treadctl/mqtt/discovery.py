@@ -69,7 +69,7 @@ SENSORS: tuple[SensorSpec, ...] = (
     SensorSpec(
         "remaining", "Remaining time", "telemetry", "remaining_s", "s", "duration", "measurement"
     ),
-    # Heart rate has no device class in Home Assistant: plain bpm (mqtt-ha-systemd.md).
+    # Heart rate has no device class in Home Assistant: plain bpm (docs/references.md#ha-discovery).
     SensorSpec(
         "heart_rate",
         "Heart rate",

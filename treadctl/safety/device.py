@@ -1,4 +1,4 @@
-"""Fitting values to a device's supported range and increment (FTMS v1.0 §4.13, §4.14).
+"""Fitting values to a device's supported range and increment (FTMS v1.0 §4.11, §4.12).
 
 Allowed values are ``minimum + k * increment`` up to ``maximum``. Rounding is always *down*
 (a conversion never raises a speed) and a value below the minimum is never rounded up: the

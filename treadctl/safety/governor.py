@@ -305,7 +305,8 @@ class Governor:
         if incline > rng.maximum:
             raise LimitExceededError("incline", incline, rng.maximum, "device maximum")
         if incline < 0:
-            # retro-walking.md gives 0-10 %; declines are not part of any dose it cites.
+            # docs/references.md#retro-defaults gives 0-10 %; declines are not part of any dose it
+            # cites.
             raise BelowDeviceMinimumError("incline", incline, 0)
         fitted = fit_down(incline, rng)
         if fitted is None:
@@ -563,8 +564,9 @@ class Governor:
         return command
 
     def _is_echo(self, e: DeviceEvent) -> bool:
-        """A console stop/pause status that answers our own Stop/Pause (ftms.md: devices echo
-        status changes to the client that caused them, some before the write response)."""
+        """A console stop/pause status that answers our own Stop/Pause
+        (docs/references.md#ftms-devices: devices echo status changes to the client that caused
+        them, some before the write response)."""
         ours = {
             EventKind.CONSOLE_STOP: CommandKind.STOP,
             EventKind.CONSOLE_PAUSE: CommandKind.PAUSE,

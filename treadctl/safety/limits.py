@@ -1,7 +1,7 @@
 """Safety limits for backward walking, in exact wire units (0.01 km/h, 0.1 %, seconds).
 
-Sources are named next to every number. "retro-walking.md" is the project's reference
-``shared/reference/retro-walking.md`` ("Defaults this project adopts"), which cites the studies.
+Sources are named next to every number. "retro-walking defaults" is the table of defaults this
+project adopts, ``docs/references.md#retro-defaults``, built on the studies listed there.
 Pure module: standard library only.
 """
 
@@ -12,66 +12,71 @@ from dataclasses import dataclass
 from treadctl.errors import TreadctlError
 
 ABSOLUTE_SPEED_CAP = 400
-"""4.0 km/h. retro-walking.md: "absolute cap (no profile or command may exceed) 4.0 km/h",
-the highest backward treadmill speed in the studies (Cipriani et al. 1995). Nothing raises it."""
+"""4.0 km/h. docs/references.md#retro-defaults: "absolute cap (no profile or command may exceed)
+4.0 km/h", the highest backward treadmill speed in the studies (Cipriani et al. 1995). Nothing
+raises it."""
 
 DEFAULT_USER_SPEED_CAP = 300
-"""3.0 km/h. retro-walking.md: "profile cap (user-adjustable downwards) 3.0 km/h", about half
-the backward walk-to-run transition (Hreljac et al. 2005, 5.9 km/h)."""
+"""3.0 km/h. docs/references.md#retro-defaults: "profile cap (user-adjustable downwards) 3.0 km/h",
+about half the backward walk-to-run transition (Hreljac et al. 2005, 5.9 km/h)."""
 
 HANDRAIL_FREE_SPEED_CAP = 200
-"""2.0 km/h. retro-walking.md: "walking pad without handrails: cap 2.0 km/h" (no support within
-reach; below the 2.2 km/h faller threshold of Fritz et al. 2013)."""
+"""2.0 km/h. docs/references.md#retro-defaults: "walking pad without handrails: cap 2.0 km/h" (no
+support within reach; below the 2.2 km/h faller threshold of Fritz et al. 2013)."""
 
 HANDRAIL_FREE_BLOCK_MAX_S = 600
-"""10 min. retro-walking.md: "walking pad without handrails: blocks <= 10 min"."""
+"""10 min. docs/references.md#retro-defaults: "walking pad without handrails: blocks <= 10 min"."""
 
 ACCELERATION_CENTI_PER_S = 10
-"""0.1 km/h per second. retro-walking.md: "acceleration limit 0.1 km/h per second, in
-device-increment steps (coarse 0.5 km/h steps => >= 5 s apart)"."""
+"""0.1 km/h per second. docs/references.md#retro-defaults: "acceleration limit 0.1 km/h per second,
+in device-increment steps (coarse 0.5 km/h steps => >= 5 s apart)"."""
 
 MIN_WRITE_INTERVAL_S = 1.0
 """At most one ramp write per second. Engineering choice: Treadmill Data is "typically 1 Hz"
-(ftms.md, FTMS v1.0 §4.4) and the control point runs one procedure at a time (§4.16.3), so
-finer steps cannot be observed and only load the link."""
+(FTMS v1.0 §4.4, docs/references.md#ftms-characteristics) and the control point runs one procedure
+at a time (§4.16.3), so finer steps cannot be observed and only load the link."""
 
 NO_INCREASE_AT_BLOCK_START_S = 180
-"""3 min. retro-walking.md: "no speed increase in the first 3 minutes of a block"."""
+"""3 min. docs/references.md#retro-defaults: "no speed increase in the first 3 minutes of a
+block"."""
 
 NUDGE_MAX_CENTI = 10
-"""+0.1 km/h. retro-walking.md: "at most +0.1 km/h per minute for manual nudges"."""
+"""+0.1 km/h. docs/references.md#retro-defaults: "at most +0.1 km/h per minute for manual
+nudges"."""
 
 NUDGE_INTERVAL_S = 60.0
 """One minute between upward nudges (same source as NUDGE_MAX_CENTI)."""
 
 INCLINE_CAP = 100
-"""10 %. retro-walking.md: incline "never above 10 %" (10 % is the most stable backward
-pattern, NCKU IEEE EMBS 2000; Cipriani et al. 1995 used 0-10 %)."""
+"""10 %. docs/references.md#retro-defaults: incline "never above 10 %" (10 % is the most stable
+backward pattern, NCKU IEEE EMBS 2000; Cipriani et al. 1995 used 0-10 %)."""
 
 INCLINE_RAMP_DECI_PER_MIN = 10
 """1.0 % per minute. Engineering choice of this project (the reference gives no incline rate):
-the uphill dose is 2-5 % (retro-walking.md), reached over 2-5 minutes, never together with a
-speed rise (see SPEED_INCLINE_SEPARATION_S)."""
+the uphill dose is 2-5 % (docs/references.md#retro-defaults), reached over 2-5 minutes, never
+together with a speed rise (see SPEED_INCLINE_SEPARATION_S)."""
 
 SPEED_INCLINE_SEPARATION_S = 60.0
-"""retro-walking.md: "never raise speed and incline in the same minute"."""
+"""docs/references.md#retro-defaults: "never raise speed and incline in the same minute"."""
 
 STALE_TELEMETRY_S = 3.0
-"""3 s. Issue 5 default for the stale-telemetry timeout; retro-walking.md: "no treadmill data for
-more than a few seconds" ends or pauses the profile. Treadmill Data is ~1 Hz (ftms.md)."""
+"""3 s. Issue 5 default for the stale-telemetry timeout; docs/references.md#retro-defaults: "no
+treadmill data for more than a few seconds" ends or pauses the profile. Treadmill Data is ~1 Hz
+(docs/references.md#ftms-characteristics)."""
 
 START_SPEED = 100
-"""1.0 km/h. retro-walking.md: "start speed 1.0 km/h, or the device minimum if higher"."""
+"""1.0 km/h. docs/references.md#retro-defaults: "start speed 1.0 km/h, or the device minimum if
+higher"."""
 
 START_MOTION_TIMEOUT_S = 10.0
-"""How long to wait for the belt to move after Start. ftms.md: a real pad runs a ~3 s start
-countdown (Pre-Workout -> Manual Mode) and must not get a speed write before it moves; 10 s is
-this project's margin over that."""
+"""How long to wait for the belt to move after Start. docs/references.md#ftms-devices: a real pad
+runs a ~3 s start countdown (Pre-Workout -> Manual Mode) and must not get a speed write before it
+moves; 10 s is this project's margin over that."""
 
 ECHO_WINDOW_S = 2.0
 """A console stop/pause status within 2 s of our own Stop/Pause is its echo, not a person at the
-console. ftms.md: real devices "echo status changes to the client that caused them" (a pad sends
-it even before the write response); the BLE link uses the same window."""
+console. docs/references.md#ftms-status: real devices "echo status changes to the client that caused
+them" (a pad sends it even before the write response); the BLE link uses the same window."""
 
 STOP_RETRY_INTERVAL_S = 1.0
 """Engineering choice: a failed Stop is retried after 1 s, for as long as the belt reports

@@ -18,7 +18,8 @@ from treadctl.workout.models import Direction, Profile, RestBelt, Segment, Segme
 FieldPath = tuple[str | int, ...]
 
 MAX_BACKWARD_BLOCK_S = 30 * 60
-"""retro-walking.md: block length progression "max 30 min" (Chang et al. 2021: 30 min)."""
+"""docs/references.md#retro-defaults: block length progression "max 30 min" (Chang et
+al. 2021: 30 min)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ def _ramps(profile: Profile) -> Iterator[Problem]:
             yield Problem(
                 ("segments", i),
                 "raises speed and incline together; "
-                "never raise both in the same minute (retro-walking.md): split the segment",
+                "never raise both in the same minute (docs/references.md#retro-defaults): "
+                "split the segment",
             )
         if need_speed > seg.duration:
             yield Problem(

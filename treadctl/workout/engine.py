@@ -22,7 +22,8 @@ class PlannedSegment:
     end_s: int
     block_start_s: int | None
     """For backward segments: when their backward block began (consecutive backward segments
-    form one block; retro-walking.md "no speed increase in the first 3 minutes of a block")."""
+    form one block; docs/references.md#retro-defaults "no speed increase in the first 3 minutes of a
+    block")."""
 
     @property
     def kind(self) -> SegmentKind:

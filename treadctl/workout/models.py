@@ -3,7 +3,8 @@ governor use exact integers (``treadctl.units``: 0.01 km/h, 0.1 %).
 
 A profile is a list of segments: a warm-up (forward or backward), backward blocks, standing
 rests (belt stopped, or at the device minimum) and a cool-down. The shape follows
-retro-walking.md: "forward warm-up -> retro block(s) with standing rests -> forward cool-down".
+docs/references.md#retro-defaults: "forward warm-up -> retro block(s) with standing rests -> forward
+cool-down".
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class SegmentKind(enum.Enum):
 
 class Direction(enum.Enum):
     """Which way the person faces. The belt always runs its normal way (FTMS has no belt
-    direction for treadmills); "backward" means facing the rear (retro-walking.md)."""
+    direction for treadmills); "backward" means facing the rear
+    (docs/references.md#retro-studies)."""
 
     FORWARD = "forward"
     BACKWARD = "backward"
