@@ -81,6 +81,8 @@ class Segment(BaseModel):
     belt: RestBelt | None = None
     name: str | None = None
     cue: str = ""
+    say: str = ""
+    """Shorter text to speak instead of ``cue`` (docs/speech.md); the cue is still shown."""
 
     @field_validator("duration", mode="before")
     @classmethod
