@@ -52,7 +52,7 @@ def codes(replies: list[Reply]) -> list[str | None]:
 
 
 def test_commands_queue_in_order_and_emergency_stops_go_first() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     arm = request(inbox, "arm")
     stop = request(inbox, "stop")
@@ -64,7 +64,7 @@ def test_commands_queue_in_order_and_emergency_stops_go_first() -> None:
 
 
 def test_emergency_stop_is_queued_while_the_link_is_down_other_commands_refused() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     receipt = inbox.receive(Inbound("treadctl/tm2/request/stop", b"{}"), wall_now=0)
     assert isinstance(receipt, Answered)
@@ -73,7 +73,7 @@ def test_emergency_stop_is_queued_while_the_link_is_down_other_commands_refused(
 
 
 def test_link_down_refuses_waiting_requests_of_that_device_only() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     inbox.link("tm2", True)
     request(inbox, "arm")
@@ -84,7 +84,7 @@ def test_link_down_refuses_waiting_requests_of_that_device_only() -> None:
 
 
 def test_stale_request_is_refused_at_hand_over_not_handed_out() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     request(inbox, "stop")
     clock.now += 10.5
@@ -94,7 +94,7 @@ def test_stale_request_is_refused_at_hand_over_not_handed_out() -> None:
 
 
 def test_busy_beyond_max_pending() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent, max_pending=1)
     request(inbox, "arm")
     receipt = inbox.receive(Inbound("treadctl/tm1/request/stop", b"{}"), wall_now=0)
@@ -103,7 +103,7 @@ def test_busy_beyond_max_pending() -> None:
 
 
 def test_transactions_run_once_and_repeats_get_the_first_answer() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     first = request(inbox, "arm", '{"transaction": "t1"}')
     repeat = inbox.receive(
@@ -124,7 +124,7 @@ def test_transactions_run_once_and_repeats_get_the_first_answer() -> None:
 
 
 def test_retained_and_foreign_messages_are_dropped_bad_ones_answered() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     retained = Inbound("treadctl/tm1/request/stop", b"{}", retain=True)
     assert isinstance(inbox.receive(retained, wall_now=0), Dropped)
@@ -136,7 +136,7 @@ def test_retained_and_foreign_messages_are_dropped_bad_ones_answered() -> None:
 
 
 def test_close_refuses_everything_waiting() -> None:
-    clock, sent = Clock(), []
+    clock, sent = Clock(), list[Reply]()
     inbox = make_inbox(clock, sent)
     request(inbox, "arm")
     request(inbox, "emergency_stop")
