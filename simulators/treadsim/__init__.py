@@ -11,20 +11,27 @@ In-process use (tests)::
 As a process: ``treadsim --hci tcp-server:127.0.0.1:PORT --control PATH`` (see docs/simulator.md).
 """
 
+from simulators.treadsim.actions import ActionResult
 from simulators.treadsim.controller import SimController
 from simulators.treadsim.hci_server import HciServer
+from simulators.treadsim.heart import HeartParams
 from simulators.treadsim.presets import Preset, load_preset, preset_names
 from simulators.treadsim.quirks import Quirk
-from simulators.treadsim.simulator import ActionResult, SimState, Simulator
+from simulators.treadsim.simulator import SimState, Simulator
+from simulators.treadsim.strap import HeartRateStrap, StrapOptions, StrapState
 
 __all__ = [
     "ActionResult",
     "HciServer",
+    "HeartParams",
+    "HeartRateStrap",
     "Preset",
     "Quirk",
     "SimController",
     "SimState",
     "Simulator",
+    "StrapOptions",
+    "StrapState",
     "load_preset",
     "preset_names",
 ]

@@ -28,10 +28,12 @@ from typing import TextIO
 
 from simulators.treadsim.control_socket import ControlSocket
 from simulators.treadsim.hci_server import SERVER_SCHEMES
+from simulators.treadsim.heart import HeartParams
 from simulators.treadsim.presets import load_preset, preset_names
 from simulators.treadsim.prompt import run_prompt
 from simulators.treadsim.quirks import Quirk, parse_quirks
 from simulators.treadsim.simulator import DEFAULT_ADDRESS, RADIO_SCHEMES, Simulator
+from simulators.treadsim.strap import STRAP_ADDRESS, STRAP_NAME, StrapOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", help="advertised name (default: the preset's)")
     parser.add_argument("--address", default=None, help="static random address")
+    parser.add_argument(
+        "--strap",
+        action="store_true",
+        help="also run a heart-rate chest strap (a second peripheral on the virtual link)",
+    )
+    parser.add_argument("--strap-name", default=STRAP_NAME, help="the strap's advertised name")
+    parser.add_argument("--strap-address", default=STRAP_ADDRESS, help="the strap's address")
+    parser.add_argument(
+        "--strap-u16", action="store_true", help="the strap sends the u16 value format"
+    )
+    parser.add_argument(
+        "--strap-model",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="heart model parameter (rest_bpm, bpm_per_kmh, bpm_per_incline_pct, tau_rise_s, "
+        "tau_fall_s, noise_bpm, seed)",
+    )
     parser.add_argument("--no-prompt", action="store_true", help="no interactive prompt on a TTY")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--list-presets", action="store_true")
@@ -114,6 +134,7 @@ async def run(args: argparse.Namespace, out: TextIO, trace: TextIO | None = None
                 trace=trace,
                 expose=exposed,
                 radio=radios[0] if radios else None,
+                strap=strap_options(args),
             )
         )
         if args.control:
@@ -129,6 +150,8 @@ async def run(args: argparse.Namespace, out: TextIO, trace: TextIO | None = None
             "quirks": sorted(q.value for q in sim.preset.quirks),
             "pid": os.getpid(),
         }
+        if sim.strap is not None:
+            ready["strap"] = {"address": sim.strap.address, "name": sim.strap.name}
         out.write(json.dumps(ready) + "\n")
         out.flush()
         async with asyncio.TaskGroup() as tasks:
@@ -139,6 +162,24 @@ async def run(args: argparse.Namespace, out: TextIO, trace: TextIO | None = None
             if prompt is not None:
                 prompt.cancel()
     return 0
+
+
+def strap_options(args: argparse.Namespace) -> StrapOptions | None:
+    """The strap's options from ``--strap*`` (None without ``--strap``)."""
+    if not args.strap:
+        return None
+    changes: dict[str, str] = {}
+    for item in args.strap_model:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--strap-model {item!r}: expected KEY=VALUE")
+        changes[key.strip()] = value.strip()
+    return StrapOptions(
+        address=args.strap_address,
+        name=args.strap_name,
+        params=HeartParams().updated(**changes),
+        wide=args.strap_u16,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

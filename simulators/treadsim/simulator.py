@@ -24,6 +24,7 @@ from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink, Transport
 
 from simulators.treadsim import wire
+from simulators.treadsim.actions import ActionResult
 from simulators.treadsim.clock import Clock, ScaledClock
 from simulators.treadsim.controller import SimController
 from simulators.treadsim.gatt import (
@@ -45,6 +46,7 @@ from simulators.treadsim.model import (
 )
 from simulators.treadsim.presets import Preset, load_preset
 from simulators.treadsim.quirks import Quirk
+from simulators.treadsim.strap import HeartRateStrap, StrapOptions, StrapState
 from simulators.treadsim.trace import Trace
 from treadctl.ftms import ResultCode
 
@@ -74,27 +76,23 @@ class SimState:
     peer: str | None
     notifying: bool
     procedure_pending: bool
+    strap: StrapState | None = None
+    """The heart-rate strap, when the simulator runs one."""
 
     def to_dict(self) -> dict[str, Any]:
         machine = asdict(self.machine)
         machine["phase"] = self.machine.phase.value
         machine["training_status"] = int(self.machine.training_status)
-        return {
+        state = {
             "machine": machine,
             "connected": self.connected,
             "peer": self.peer,
             "notifying": self.notifying,
             "procedure_pending": self.procedure_pending,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """What a console or fault action did (``done`` False: refused, see ``reason``)."""
-
-    action: str
-    done: bool
-    reason: str = ""
+        if self.strap is not None:
+            state["strap"] = self.strap.to_dict()
+        return state
 
 
 class _Session:
@@ -123,6 +121,7 @@ class Simulator:
         trace: TextIO | None = None,
         expose: Sequence[str] = (),
         radio: str | None = None,
+        strap: StrapOptions | None = None,
     ) -> None:
         base = load_preset(preset) if isinstance(preset, str) else preset
         self.preset = base.with_quirks(
@@ -150,6 +149,11 @@ class Simulator:
         self._radio_transport: Transport | None = None
         self.device: Device | None = None
         self.gatt = FtmsService(self.preset, self._training_bytes, self._on_control_point)
+        if strap is not None and radio is not None:
+            raise ValueError("the heart-rate strap lives on the virtual link, not on a real radio")
+        self._strap_options = strap
+        self.strap: HeartRateStrap | None = None
+        """The simulated heart-rate strap (a second peripheral on ``link``), if requested."""
 
     # ================================================================ lifecycle
     async def __aenter__(self) -> Self:
@@ -194,6 +198,17 @@ class Simulator:
         self._stack.callback(self._cancel_tasks)
         self._spawn(self._engine())
         await self._advertise()
+        if self._strap_options is not None:
+            self.strap = await self._stack.enter_async_context(
+                HeartRateStrap(
+                    link=self.link,
+                    clock=self.clock,
+                    trace=self.trace,
+                    effort=self._effort,
+                    changed=self._notify_changed,
+                    options=self._strap_options,
+                )
+            )
         self.trace.record(
             "start",
             preset=self.preset.name,
@@ -330,6 +345,10 @@ class Simulator:
     def _kick(self) -> None:
         self._wake.set()
 
+    def _effort(self) -> tuple[int, int, bool]:
+        """What the walker's heart sees: belt speed, incline, someone on the belt."""
+        return self.model.belt_speed, self.model.incline, self.model.walker
+
     def _training_bytes(self) -> bytes:
         return wire.training_status(self.preset, self.model.training)
 
@@ -450,6 +469,7 @@ class Simulator:
             peer=str(session.connection.peer_address) if session else None,
             notifying=self._notifying,
             procedure_pending=bool(session and session.procedure_pending),
+            strap=self.strap.state() if self.strap is not None else None,
         )
 
     async def wait_for(self, predicate: Callable[[SimState], bool]) -> SimState:
@@ -580,7 +600,10 @@ class Simulator:
         """Run one console/fault action or ``state`` by name (control socket and prompt)."""
         if name == "state":
             return self.state().to_dict()
-        if name not in self.ACTIONS:
-            raise ValueError(f"unknown command {name!r}; known: state, {', '.join(self.ACTIONS)}")
-        result: ActionResult = await getattr(self, name)(**arguments)
+        strap_actions = self.strap.ACTIONS if self.strap is not None else ()
+        if name not in self.ACTIONS + strap_actions:
+            known = ", ".join(self.ACTIONS + strap_actions)
+            raise ValueError(f"unknown command {name!r}; known: state, {known}")
+        owner: Any = self.strap if name in strap_actions else self
+        result: ActionResult = await getattr(owner, name)(**arguments)
         return {"action": result.action, "done": result.done, "reason": result.reason}
