@@ -1,4 +1,4 @@
-"""Heart Rate Measurement 0x2A37 (Heart Rate Service v1.0 §3.1; docs/heart-rate.md).
+"""Heart Rate Measurement 0x2A37 (HRS v1.0 §3.1; docs/references.md#journey-heart-rate).
 
 A flags byte, then the fields its bits announce::
 

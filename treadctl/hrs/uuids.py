@@ -1,4 +1,7 @@
-"""Bluetooth SIG assigned numbers of the Heart Rate and Battery services (docs/heart-rate.md)."""
+"""Bluetooth SIG assigned numbers of the Heart Rate and Battery services.
+
+Sources: docs/references.md#journey-heart-rate.
+"""
 
 from __future__ import annotations
 
