@@ -43,3 +43,15 @@ def percent_to_deci(percent: float) -> int:
 def deci_to_percent(deci: int) -> float:
     """0.1 % to percent (for display and JSON only)."""
     return deci / 10
+
+
+def floor_to_grid(value: int, minimum: int, increment: int) -> int:
+    """The highest point of the grid ``minimum + k * increment`` (integer ``k``) at or below
+    ``value``: rounding to a device's increment goes down, never up (docs/safety.md).
+
+    An increment of 0 or less means "any value" (a device that reports none): the grid is every
+    integer. ``value`` below ``minimum`` gives a point below ``minimum``; range checks (refuse,
+    clamp to the maximum) belong to the caller.
+    """
+    step = max(increment, 1)
+    return minimum + (value - minimum) // step * step

@@ -34,7 +34,7 @@ from treadctl.ftms import (
     StopOrPause,
     TrainingStatusCode,
 )
-from treadctl.units import KMH_PER_MPH
+from treadctl.units import KMH_PER_MPH, floor_to_grid
 
 PHYSICS_TICK = 0.1
 """Simulated seconds between physics steps while the belt changes speed (trace granularity)."""
@@ -315,7 +315,7 @@ class Treadmill:
 
     def _grid(self, value: int) -> int:
         speed = self.preset.speed
-        return speed.minimum + (value - speed.minimum) // speed.increment * speed.increment
+        return floor_to_grid(value, speed.minimum, speed.increment)
 
     def _set_target(self, value: int, sent: int | None = None) -> list[Event]:
         """Set the target (0.01 km/h); the status echoes ``sent``, the value as written."""
@@ -416,9 +416,7 @@ class Treadmill:
             return Outcome(ResultCode.OP_CODE_NOT_SUPPORTED, reason="no incline")
         if not incline.minimum <= value <= incline.maximum:
             return Outcome(ResultCode.INVALID_PARAMETER, reason="outside the incline range")
-        self.incline = incline.minimum + (value - incline.minimum) // incline.increment * (
-            incline.increment
-        )
+        self.incline = floor_to_grid(value, incline.minimum, incline.increment)
         return Outcome(
             ResultCode.SUCCESS,
             (_status(MachineStatusOp.TARGET_INCLINE_CHANGED, struct.pack("<h", value)),),

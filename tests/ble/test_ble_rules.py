@@ -1,4 +1,4 @@
-"""Pure parts of the link: device range rounding, backoff, the mph check, the bounded stream."""
+"""Pure parts of the link: device range rounding, the mph check, the bounded stream."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from treadctl.ble.errors import InclineOutOfRange, SpeedOutOfRange
-from treadctl.ble.rules import MphCheck, backoff_delay, device_incline, device_speed
+from treadctl.ble.rules import MphCheck, device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import (
     DeviceEvent,
@@ -63,13 +63,6 @@ def test_incline_examples() -> None:
         device_incline(-31, incline)
     with pytest.raises(InclineOutOfRange):
         device_incline(0, None)
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    delays = [backoff_delay(n) for n in range(12)]
-    assert delays[:4] == [0.0, 0.5, 1.0, 2.0]
-    assert delays == sorted(delays)
-    assert max(delays) == 30.0
 
 
 def test_mph_ratio_is_reported_once_when_settled() -> None:

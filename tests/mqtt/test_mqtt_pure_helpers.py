@@ -1,35 +1,13 @@
-"""Backoff, duplicate transactions, telemetry throttle, topics (pure)."""
+"""Duplicate transactions, telemetry throttle, topics (pure)."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from treadctl.commands import CommandResult, SetSpeed, Stop
-from treadctl.mqtt.backoff import backoff_delay
 from treadctl.mqtt.outbound import TelemetryThrottle
 from treadctl.mqtt.topics import Channel, CommandTopic, Topics, check_device_id
 from treadctl.mqtt.transactions import Answered, Conflict, InFlight, New, TransactionCache
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    delays = [backoff_delay(n, initial_s=0.5, maximum_s=4.0) for n in range(6)]
-    assert delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-
-
-@given(attempt=st.integers(0, 10_000), jitter=st.floats(0, 1))
-def test_backoff_stays_within_half_and_full_delay(attempt: int, jitter: float) -> None:
-    full = backoff_delay(attempt, initial_s=0.5, maximum_s=30.0)
-    got = backoff_delay(attempt, initial_s=0.5, maximum_s=30.0, jitter=jitter)
-    assert full / 2 <= got <= full <= 30.0
-
-
-def test_backoff_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match="attempt"):
-        backoff_delay(-1)
-    with pytest.raises(ValueError, match="jitter"):
-        backoff_delay(0, jitter=1.5)
 
 
 def test_transactions_execute_once_and_answer_repeats() -> None:

@@ -39,6 +39,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
+from treadctl.backoff import backoff_delay
 from treadctl.ble.backend import select
 from treadctl.ble.discovery import Candidate, find_treadmill
 from treadctl.ble.errors import (
@@ -54,7 +55,7 @@ from treadctl.ble.errors import (
 )
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.procedure import ControlChannel
-from treadctl.ble.rules import MphCheck, backoff_delay, device_incline, device_speed
+from treadctl.ble.rules import MphCheck, device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import (
     ECHO_DETAIL_PREFIX,
@@ -626,7 +627,7 @@ class TreadmillLink:
         except ControlRefused as exc:
             self._control_refusals += 1
             self._control_retry_at = now + backoff_delay(
-                self._control_refusals, base_s=self.options.control_retry_base_s
+                self._control_refusals, initial_s=self.options.control_retry_base_s
             )
             self._last_refusal = exc
             raise

@@ -1,4 +1,4 @@
-"""Real-device rules of the link as pure functions (no I/O): device range, backoff, mph check.
+"""Real-device rules of the link as pure functions (no I/O): device range, mph check.
 
 The governor applies the user-facing limits (cap, ramps); these rules protect against what real
 treadmills do (``docs/references.md#ftms-devices``) and are
@@ -12,12 +12,7 @@ from dataclasses import dataclass, field
 
 from treadctl.ble.errors import InclineOutOfRange, SpeedOutOfRange
 from treadctl.control.port import InclineRange, SpeedRange
-from treadctl.units import KMH_PER_MPH
-
-
-def _floor_to_grid(value: int, minimum: int, increment: int) -> int:
-    step = max(increment, 1)  # an increment of 0 on the wire means "any value"
-    return minimum + (value - minimum) // step * step
+from treadctl.units import KMH_PER_MPH, floor_to_grid
 
 
 def device_speed(requested: int, speed_range: SpeedRange | None) -> int:
@@ -34,7 +29,7 @@ def device_speed(requested: int, speed_range: SpeedRange | None) -> int:
     if requested < speed_range.minimum:
         raise SpeedOutOfRange(requested, speed_range.minimum, speed_range.maximum)
     capped = min(requested, speed_range.maximum)
-    return _floor_to_grid(capped, speed_range.minimum, speed_range.increment)
+    return floor_to_grid(capped, speed_range.minimum, speed_range.increment)
 
 
 def device_incline(requested: int, incline_range: InclineRange | None) -> int:
@@ -45,20 +40,7 @@ def device_incline(requested: int, incline_range: InclineRange | None) -> int:
     if requested < incline_range.minimum:
         raise InclineOutOfRange(requested, incline_range.minimum, incline_range.maximum)
     capped = min(requested, incline_range.maximum)
-    return _floor_to_grid(capped, incline_range.minimum, incline_range.increment)
-
-
-def backoff_delay(
-    attempt: int, *, base_s: float = 0.5, factor: float = 2.0, max_s: float = 30.0
-) -> float:
-    """Delay before retry number ``attempt`` (1 = first retry): exponential, capped.
-
-    Defaults: 0.5 s, 1 s, 2 s, ... 30 s. The cap keeps a treadmill that was switched off from
-    being polled more than twice a minute; the base lets a dropped link come back within a second.
-    """
-    if attempt <= 0:
-        return 0.0
-    return float(min(max_s, base_s * factor ** (attempt - 1)))
+    return floor_to_grid(capped, incline_range.minimum, incline_range.increment)
 
 
 MPH_RATIO = KMH_PER_MPH

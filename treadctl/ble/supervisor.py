@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bleak.exc import BleakError
 
+from treadctl.backoff import backoff_delay
 from treadctl.ble.errors import BleError, NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
-from treadctl.ble.rules import backoff_delay
 from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import DeviceInfo, Observation, TreadmillPort
 

@@ -33,9 +33,9 @@ from typing import Protocol
 
 import structlog
 
+from treadctl.backoff import backoff_delay
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
-from treadctl.ble.rules import backoff_delay
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
 from treadctl.commands import (
     DISARMING_EVENTS,
@@ -141,7 +141,7 @@ class DeviceRuntime:
         self.supervisor = ReconnectSupervisor(
             lambda: TreadmillLink(options, clock=clock.now),
             clock=clock.now,
-            backoff=functools.partial(backoff_delay, max_s=reconnect_max_backoff_s),
+            backoff=functools.partial(backoff_delay, maximum_s=reconnect_max_backoff_s),
         )
         self.governed = GovernedTreadmill(self.supervisor.port, limits, clock=clock)
         self.runner = SessionRunner(self.governed, clock=clock)

@@ -50,9 +50,9 @@ import aiomqtt
 import structlog
 
 from treadctl import __version__
+from treadctl.backoff import backoff_delay
 from treadctl.control.port import Reading
 from treadctl.errors import LocalProtocolError
-from treadctl.mqtt.backoff import backoff_delay
 from treadctl.mqtt.client import inbound_message, new_client, publish_batch, subscribe
 from treadctl.mqtt.discovery import Origin
 from treadctl.mqtt.inbox import (
@@ -317,7 +317,7 @@ class MqttBridge:
     # --- internals: connection ----------------------------------------------------------------
 
     async def _supervise(self) -> None:
-        attempt = 0
+        failures = 0  # consecutive, since the last connection that came up
         while not self._closing.is_set():
             client = new_client(self._settings, self._topics.bridge_state)
             was_connected = self.connections
@@ -337,16 +337,16 @@ class MqttBridge:
                 self._client = None
                 self._connected.clear()
             if self.connections > was_connected:
-                attempt = 0
+                failures = 0
             if self._closing.is_set():
                 break
+            failures += 1
             delay = backoff_delay(
-                attempt,
+                failures,
                 initial_s=self._settings.backoff_initial_s,
                 maximum_s=max(self._settings.backoff_max_s, self._settings.backoff_initial_s),
                 jitter=self._rng.random(),
             )
-            attempt += 1
             await self._wait_closing(delay)
 
     async def _wait_closing(self, seconds: float) -> None:

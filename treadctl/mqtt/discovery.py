@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from treadctl.commands import JsonValue
 from treadctl.mqtt.outbound import DeviceState, ProfileSummary
 from treadctl.mqtt.topics import Topics
-from treadctl.units import centi_to_kmh
+from treadctl.units import centi_to_kmh, floor_to_grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ def speed_number_bounds(state: DeviceState) -> tuple[float, float, float] | None
         return None
     # Align the top to the device's increment above its minimum so that HA's slider only offers
     # speeds the device can take, rounding down (never up) as everywhere else.
-    top = r.minimum + (top - r.minimum) // r.increment * r.increment
+    top = floor_to_grid(top, r.minimum, r.increment)
     return centi_to_kmh(r.minimum), centi_to_kmh(top), centi_to_kmh(r.increment)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from treadctl.control.port import InclineRange, SpeedRange
 from treadctl.safety.errors import DeviceRangeError
+from treadctl.units import floor_to_grid
 
 Range = SpeedRange | InclineRange
 
@@ -25,9 +26,7 @@ def fit_down(value: int, rng: Range) -> int | None:
     """The highest allowed device value <= ``value``, or None when ``value`` < minimum."""
     if value < rng.minimum:
         return None
-    top = min(value, rng.maximum)
-    inc = max(rng.increment, 1)
-    return rng.minimum + ((top - rng.minimum) // inc) * inc
+    return floor_to_grid(min(value, rng.maximum), rng.minimum, rng.increment)
 
 
 def ramp_step(increment: int, per_second: float, min_interval_s: float) -> int:
