@@ -2,9 +2,10 @@
 
 Pure modules: :mod:`~treadctl.mqtt.topics`, :mod:`~treadctl.mqtt.requests` (incoming commands,
 replies), :mod:`~treadctl.mqtt.outbound` (state, telemetry, events, profiles),
-:mod:`~treadctl.mqtt.discovery`, :mod:`~treadctl.mqtt.transactions`, :mod:`~treadctl.mqtt.inbox`
-(which command runs, which is refused) and :mod:`~treadctl.mqtt.outbox` (what is published, in which order). The aiomqtt
-adapter is :mod:`treadctl.mqtt.bridge` (``MqttBridge``, the connection and its tasks) with
+:mod:`~treadctl.mqtt.discovery`, :mod:`~treadctl.mqtt.transactions`,
+:mod:`~treadctl.mqtt.inbox` (which command runs, which is refused) and
+:mod:`~treadctl.mqtt.outbox` (what is published, in which order). The aiomqtt adapter is
+:mod:`treadctl.mqtt.bridge` (``MqttBridge``, the connection and its tasks) with
 :mod:`treadctl.mqtt.client` (client, subscriptions, batches); its settings are
 :class:`treadctl.mqtt.settings.MqttSettings`. Reconnect delays: :mod:`treadctl.backoff`.
 This package file imports nothing so that the pure modules stay free of aiomqtt.
