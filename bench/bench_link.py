@@ -130,7 +130,7 @@ async def round_trips(count: int) -> dict[str, Any]:
 async def notifications(frames: int) -> dict[str, Any]:
     from treadctl.ble.link import TreadmillLink  # noqa: PLC0415
     from treadctl.ble.options import LinkOptions  # noqa: PLC0415
-    from treadctl.control.port import Reading  # noqa: PLC0415
+    from treadctl.observations import Reading  # noqa: PLC0415
 
     async with peer_process(frames) as (_process, hci):
         options = LinkOptions(

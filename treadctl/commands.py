@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
-from treadctl.control.port import DeviceEvent, EventKind
+from treadctl.observations import DeviceEvent
+from treadctl.safety.events import DISARMING_EVENTS
 from treadctl.units import kmh_to_centi, percent_to_deci
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
@@ -228,21 +229,6 @@ class CommandResult:
         cls, code: str, message: str, data: Mapping[str, JsonValue] | None = None
     ) -> CommandResult:
         return cls(ok=False, data=data, error=CommandError(code=str(code), message=message))
-
-
-# Events after which remote control must be armed again (issue 6: "arming expires ... after every
-# safety event"): each is a stop or a loss of control that the person did not ask for over MQTT.
-DISARMING_EVENTS: frozenset[EventKind] = frozenset(
-    {
-        EventKind.DISCONNECTED,
-        EventKind.SAFETY_KEY,
-        EventKind.CONSOLE_STOP,
-        EventKind.CONSOLE_PAUSE,
-        EventKind.CONTROL_LOST,
-        EventKind.RESET,
-        EventKind.MPH_SUSPECTED,
-    }
-)
 
 
 class ArmingPolicy:

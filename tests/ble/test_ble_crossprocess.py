@@ -16,7 +16,7 @@ from treadctl.ble.errors import BeltMoving
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
-from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.observations import DeviceEvent, EventKind, Reading
 
 pytestmark = pytest.mark.crossprocess
 

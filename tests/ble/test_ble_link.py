@@ -30,7 +30,7 @@ from treadctl.ble.errors import (
 )
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
-from treadctl.control.port import DeviceEvent, EventKind, Observation, Reading
+from treadctl.observations import DeviceEvent, EventKind, Observation, Reading
 
 DEADLINE = 5.0
 

@@ -32,7 +32,7 @@ from treadctl.ble.errors import (
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
-from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.observations import DeviceEvent, EventKind, Reading
 
 SPEEDUP = 20.0
 """Simulated seconds per real second: a 3 s start countdown takes 0.15 s."""

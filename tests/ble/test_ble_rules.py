@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from treadctl.ble.errors import InclineOutOfRange, SpeedOutOfRange
 from treadctl.ble.rules import MphCheck, device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
-from treadctl.control.port import (
+from treadctl.observations import (
     DeviceEvent,
     EventKind,
     InclineRange,

@@ -14,7 +14,7 @@ from treadctl.ble.errors import NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor, SupervisorItem
-from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.observations import DeviceEvent, EventKind, Reading
 
 DEADLINE = 5.0
 

@@ -18,7 +18,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from treadctl.control.port import (
+from treadctl.errors import TreadctlError
+from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
     EventKind,
@@ -27,19 +28,7 @@ from treadctl.control.port import (
     Reading,
     SpeedRange,
 )
-from treadctl.errors import TreadctlError
 from treadctl.safety.limits import ECHO_WINDOW_S
-
-SAFETY_EVENTS = [
-    EventKind.SAFETY_KEY,
-    EventKind.CONSOLE_STOP,
-    EventKind.CONSOLE_PAUSE,
-    EventKind.CONTROL_LOST,
-    EventKind.DISCONNECTED,
-    EventKind.RESET,
-    EventKind.MPH_SUSPECTED,
-]
-"""Device events after which nothing may move the belt without a new explicit command."""
 
 # docs/references.md#ftms-devices: "Run-down after Stop on a real pad: about 0.3 km/h per second".
 RUN_DOWN_CENTI_PER_S = 30

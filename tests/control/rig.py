@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import DeviceInfo, EventKind
 from treadctl.control.session import SessionRunner
+from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety.limits import Limits
 
 from .fakes import FINE, FakeClock, FakePort

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 )
 
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import DeviceInfo, EventKind
+from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety import limits as L
 from treadctl.safety.errors import (
     BelowDeviceMinimumError,
@@ -39,9 +39,10 @@ from treadctl.safety.errors import (
     NotSupportedError,
     SafetyRefusal,
 )
-from treadctl.safety.governor import LatchReason, Phase
+from treadctl.safety.events import DEVICE_SAFETY_EVENTS, LatchReason
+from treadctl.safety.governor import Phase
 
-from .fakes import FINE, PAD, SAFETY_EVENTS, FakeClock, FakePort
+from .fakes import FINE, PAD, FakeClock, FakePort
 from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
@@ -355,7 +356,7 @@ class GovernedMachine(RuleBasedStateMachine):
         self.gt.observe(self.port.event(EventKind.CONSOLE_START))
         self._report(None)  # this feeds the moving reading, then pumps
 
-    @rule(kind=st.sampled_from(SAFETY_EVENTS))
+    @rule(kind=st.sampled_from(DEVICE_SAFETY_EVENTS))
     def safety_event(self, kind: EventKind) -> None:
         if not self.port.connected:
             return  # a gone device sends nothing (no precondition: they slow generation)

@@ -6,17 +6,23 @@ from collections.abc import Iterator
 
 import pytest
 
-from treadctl.control.port import EventKind
 from treadctl.control.session import (
     REST_OVER,
     STOPPED_BY_USER,
     ProfileRefusedError,
     SessionState,
 )
+from treadctl.observations import EventKind
 from treadctl.safety.errors import (
     BeltStateError,
     LimitExceededError,
     NudgeRefusedError,
+)
+from treadctl.safety.events import (
+    DEVICE_SAFETY_EVENTS,
+    LATCH_FOR_EVENT,
+    SAFETY_EVENTS,
+    SessionReaction,
 )
 from treadctl.safety.limits import Limits
 from treadctl.workout.loader import bundled_profiles_dir, load_profile, load_profile_text
@@ -146,16 +152,13 @@ def test_profile_needing_rails_refused_on_a_rail_less_treadmill() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "state", "stop_sent"),
-    [
-        (EventKind.SAFETY_KEY, SessionState.ABORTED, False),
-        (EventKind.CONSOLE_STOP, SessionState.ABORTED, False),
-        (EventKind.CONSOLE_PAUSE, SessionState.PAUSED, False),
-        (EventKind.CONTROL_LOST, SessionState.PAUSED, True),
-        (EventKind.MPH_SUSPECTED, SessionState.ABORTED, True),
-    ],
+    "kind", [k for k in DEVICE_SAFETY_EVENTS if k != EventKind.DISCONNECTED], ids=str
 )
-def test_reactions(rig: Rig, kind: EventKind, state: SessionState, stop_sent: bool) -> None:
+def test_reactions(rig: Rig, kind: EventKind) -> None:
+    row = SAFETY_EVENTS[LATCH_FOR_EVENT[kind]]
+    aborts = row.session is SessionReaction.ABORT
+    state = SessionState.ABORTED if aborts else SessionState.PAUSED
+    stop_sent = not row.device_stopped
     started(rig)
     before = len(rig.port.log)
     rig.event(kind)

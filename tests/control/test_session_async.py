@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from treadctl.control.governed import GovernedTreadmill, StartFailedError
-from treadctl.control.port import EventKind
 from treadctl.control.session import REST_OVER, SessionRunner, SessionSnapshot, SessionState
+from treadctl.observations import EventKind
 from treadctl.safety.governor import Phase
 from treadctl.workout.loader import load_profile_text
 

@@ -25,14 +25,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import DeviceInfo, EventKind
 from treadctl.control.session import TERMINAL, ProfileRefusedError, SessionRunner, SessionState
+from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety import limits as L
 from treadctl.safety.errors import SafetyRefusal
+from treadctl.safety.events import DEVICE_SAFETY_EVENTS
 from treadctl.workout.loader import load_profile_text
 from treadctl.workout.models import Profile
 
-from .fakes import FINE, PAD, SAFETY_EVENTS, FakeClock, FakePort
+from .fakes import FINE, PAD, FakeClock, FakePort
 from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
@@ -290,7 +291,7 @@ class SessionMachine(RuleBasedStateMachine):
     def telemetry_silence(self, silent: bool) -> None:
         self.silent = silent
 
-    @rule(kind=st.sampled_from(SAFETY_EVENTS))
+    @rule(kind=st.sampled_from(DEVICE_SAFETY_EVENTS))
     def safety_event(self, kind: EventKind) -> None:
         if not self.port.connected:
             return  # a gone device sends nothing (no precondition: they slow generation)

@@ -12,9 +12,9 @@ from inprocess import DEADLINE_S, SimHandle, config_for, simulators, until_ready
 from support.daemon import NotifyListener
 
 from treadctl.commands import StartProfile
-from treadctl.control.port import Observation, Reading
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import DeviceRuntime
+from treadctl.observations import Observation, Reading
 
 OP_STOP = 0x08
 

@@ -27,21 +27,12 @@ from faults.helpers import (
 )
 from support.daemon import wait_trace
 
+from treadctl.safety.events import SAFETY_EVENTS
+
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 
 QUIET_S = 20.0
-SAFETY_KINDS = {
-    "safety_key",
-    "console_stop",
-    "console_pause",
-    "control_lost",
-    "disconnected",
-    "reset",
-    "stale_telemetry",
-    "overspeed",
-    "mph_suspected",
-    "command_failed",
-}
+SAFETY_KINDS = {row.reason.value for row in SAFETY_EVENTS.values() if row.published}
 
 
 def _speed_written(record: dict[str, object]) -> int:

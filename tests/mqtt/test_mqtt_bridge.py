@@ -36,10 +36,10 @@ from treadctl.commands import (
     StartProfile,
     Stop,
 )
-from treadctl.control.port import DeviceInfo, Reading, SpeedRange
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge, Request
 from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
 from treadctl.mqtt.settings import MqttSettings
+from treadctl.observations import DeviceInfo, Reading, SpeedRange
 
 pytestmark = pytest.mark.crossprocess
 

@@ -25,7 +25,8 @@ from treadctl.commands import (
     Stop,
     needs_arming,
 )
-from treadctl.control.port import DeviceEvent, EventKind
+from treadctl.observations import DeviceEvent, EventKind
+from treadctl.safety.events import DISARMING_EVENTS
 
 MOVING: list[Command] = [StartProfile("p"), Resume(), SetSpeed(1.0), SetIncline(1.0), SkipSegment()]
 NEVER_GATED: list[Command] = [Pause(), Stop(), SelectProfile("p"), ReloadProfiles()]
@@ -95,18 +96,7 @@ def test_requested_duration_over_the_maximum_is_refused_not_clamped() -> None:
     assert policy.armed(59.0)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        EventKind.SAFETY_KEY,
-        EventKind.CONSOLE_STOP,
-        EventKind.CONSOLE_PAUSE,
-        EventKind.CONTROL_LOST,
-        EventKind.DISCONNECTED,
-        EventKind.RESET,
-        EventKind.MPH_SUSPECTED,
-    ],
-)
+@pytest.mark.parametrize("kind", sorted(DISARMING_EVENTS, key=str), ids=str)
 def test_every_safety_event_disarms(kind: EventKind) -> None:
     policy = ArmingPolicy()
     policy.admit(Arm(), now=0.0)

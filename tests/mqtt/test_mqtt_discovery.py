@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from treadctl.control.port import DeviceInfo, InclineRange, Reading, SpeedRange
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
 from treadctl.mqtt.outbound import Caps, DeviceState, ProfileSummary, state_json, telemetry_json
 from treadctl.mqtt.topics import Topics
+from treadctl.observations import DeviceInfo, InclineRange, Reading, SpeedRange
 
 ABBREVIATIONS = {
     "p": "platform",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from treadctl.control.port import (
+from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
     EventKind,
@@ -19,11 +19,16 @@ from treadctl.safety.errors import (
     LimitExceededError,
     NotSupportedError,
 )
+from treadctl.safety.events import (
+    DEVICE_SAFETY_EVENTS,
+    LATCH_FOR_EVENT,
+    SAFETY_EVENTS,
+    LatchReason,
+)
 from treadctl.safety.governor import (
     Command,
     CommandKind,
     Governor,
-    LatchReason,
     Phase,
     Wait,
 )
@@ -183,17 +188,10 @@ def test_belt_starting_to_move_before_start_is_sent_latches_without_start() -> N
 
 
 @pytest.mark.parametrize(
-    ("kind", "stop_sent"),
-    [
-        (EventKind.SAFETY_KEY, False),
-        (EventKind.CONSOLE_STOP, False),
-        (EventKind.CONSOLE_PAUSE, False),
-        (EventKind.CONTROL_LOST, True),
-        (EventKind.RESET, True),
-        (EventKind.MPH_SUSPECTED, True),
-    ],
+    "kind", [k for k in DEVICE_SAFETY_EVENTS if k != EventKind.DISCONNECTED], ids=str
 )
-def test_safety_events_latch_and_nothing_restarts(kind: EventKind, stop_sent: bool) -> None:
+def test_safety_events_latch_and_nothing_restarts(kind: EventKind) -> None:
+    stop_sent = not SAFETY_EVENTS[LATCH_FOR_EVENT[kind]].device_stopped
     gov = running(PAD, 200)
     gov.observe(DeviceEvent(at=T0 + 2, kind=kind))
     assert gov.latch is not None

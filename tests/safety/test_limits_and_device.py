@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from treadctl.control.port import SpeedRange
+from treadctl.observations import SpeedRange
 from treadctl.safety import limits as L
 from treadctl.safety.device import check_range, fit_down, ramp_step
 from treadctl.safety.errors import DeviceRangeError

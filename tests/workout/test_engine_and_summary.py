@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from treadctl.control.port import Reading
+from treadctl.observations import Reading
 from treadctl.workout.engine import Timeline
 from treadctl.workout.loader import bundled_profiles_dir, load_profile
 from treadctl.workout.models import SegmentKind

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from treadctl.control.port import InclineRange, SpeedRange
+from treadctl.observations import InclineRange, SpeedRange
 from treadctl.safety.limits import Limits
 from treadctl.workout.check import check_profile, check_profile_for_device
 from treadctl.workout.loader import (

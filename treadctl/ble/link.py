@@ -57,16 +57,6 @@ from treadctl.ble.options import LinkOptions
 from treadctl.ble.procedure import ControlChannel
 from treadctl.ble.rules import MphCheck, device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
-from treadctl.control.port import (
-    ECHO_DETAIL_PREFIX,
-    DeviceEvent,
-    DeviceInfo,
-    EventKind,
-    InclineRange,
-    Observation,
-    Reading,
-    SpeedRange,
-)
 from treadctl.ftms import (
     CONTROL_POINT_UUID16,
     INCLINE_RANGE_UUID16,
@@ -92,6 +82,16 @@ from treadctl.ftms import (
     TrainingStatus,
     TreadmillData,
     uuid128,
+)
+from treadctl.observations import (
+    ECHO_DETAIL_PREFIX,
+    DeviceEvent,
+    DeviceInfo,
+    EventKind,
+    InclineRange,
+    Observation,
+    Reading,
+    SpeedRange,
 )
 
 ECHO_WINDOW_S = 2.0

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from treadctl.ble.errors import InclineOutOfRange, SpeedOutOfRange
-from treadctl.control.port import InclineRange, SpeedRange
+from treadctl.observations import InclineRange, SpeedRange
 from treadctl.units import KMH_PER_MPH, floor_to_grid
 
 

@@ -10,7 +10,7 @@ import asyncio
 from collections import deque
 from typing import Generic, TypeVar
 
-from treadctl.control.port import DeviceEvent, EventKind, Reading
+from treadctl.observations import DeviceEvent, EventKind, Reading
 
 DROPPABLE_EVENTS = frozenset({EventKind.TRAINING_STATUS})
 """Informational events that may be dropped like readings; every other kind is kept."""

@@ -26,7 +26,8 @@ from treadctl.ble.errors import BleError, NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.stream import ObservationStream
-from treadctl.control.port import DeviceInfo, Observation, TreadmillPort
+from treadctl.control.port import TreadmillPort
+from treadctl.observations import DeviceInfo, Observation
 
 
 class LinkState(enum.Enum):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from treadctl.control.port import InclineRange, SpeedRange
+from treadctl.observations import InclineRange, SpeedRange
 from treadctl.safety.limits import Limits, LimitsError
 from treadctl.units import kmh_to_centi, percent_to_deci
 

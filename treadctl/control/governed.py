@@ -28,21 +28,16 @@ from types import TracebackType
 from typing import Self
 
 from treadctl.control.clock import Clock, MonotonicClock
-from treadctl.control.port import (
-    DeviceEvent,
-    DeviceInfo,
-    EventKind,
-    Observation,
-    TreadmillPort,
-)
+from treadctl.control.port import TreadmillPort
 from treadctl.errors import TreadctlError
+from treadctl.observations import DeviceEvent, DeviceInfo, EventKind, Observation
 from treadctl.safety.errors import SafetyRefusal
+from treadctl.safety.events import LatchReason
 from treadctl.safety.governor import (
     Command,
     CommandKind,
     Governor,
     GovernorState,
-    LatchReason,
     Notice,
     Phase,
     Wait,

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import Observation, Reading
 from treadctl.errors import TreadctlError
+from treadctl.observations import Observation, Reading
 from treadctl.safety import limits as L
 from treadctl.safety.errors import BeltStateError, NudgeRefusedError, SafetyRefusal
-from treadctl.safety.governor import LatchReason, Phase
+from treadctl.safety.events import ABORT_ON, LatchReason
+from treadctl.safety.governor import Phase
 from treadctl.workout.check import Problem, check_profile, check_profile_for_device
 from treadctl.workout.engine import PlannedSegment, Position, Timeline
 from treadctl.workout.models import Profile, SegmentKind
@@ -51,17 +52,6 @@ class SessionState(enum.Enum):
 
 
 TERMINAL = frozenset({SessionState.FINISHED, SessionState.ABORTED})
-
-ABORT_ON = frozenset(
-    {
-        LatchReason.SAFETY_KEY,
-        LatchReason.CONSOLE_STOP,
-        LatchReason.OVERSPEED,
-        LatchReason.MPH_SUSPECTED,
-        LatchReason.EMERGENCY_STOP,
-    }
-)
-"""Latch reasons that end the session (aborted). All others pause it."""
 
 REST_OVER = "rest_over"
 PAUSED_BY_USER = "paused_by_user"

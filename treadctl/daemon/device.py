@@ -38,7 +38,6 @@ from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
 from treadctl.commands import (
-    DISARMING_EVENTS,
     ArmingPolicy,
     Command,
     CommandResult,
@@ -58,7 +57,6 @@ from treadctl.commands import (
 )
 from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.port import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
 from treadctl.control.session import (
     REST_OVER,
     TERMINAL,
@@ -69,7 +67,9 @@ from treadctl.control.session import (
 )
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
+from treadctl.observations import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
 from treadctl.safety.errors import LimitExceededError
+from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
 from treadctl.safety.governor import Phase
 from treadctl.safety.limits import Limits
 from treadctl.workout.check import Problem
@@ -83,9 +83,6 @@ STOP_DEADLINE_S = 15.0
 """How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
 at about 0.3 km/h per second (docs/references.md#ftms-devices), so 4.0 km/h (the absolute cap) needs
 ~13 s."""
-
-SAFETY_EVENTS = DISARMING_EVENTS
-"""Device events published as safety events: the same ones that end remote arming."""
 
 
 class LinkSupervisorFailed(TreadctlError):
@@ -221,12 +218,13 @@ class DeviceRuntime:
                 await sink.telemetry(self.id, item)
             for notice in self.governed.drain_notices():
                 self._emit("governor", what=notice.what, latch=notice.latch)
-                if notice.latch is not None:
-                    self.arming.safety_event(notice.latch.value)
-                    if sink is not None:
-                        await sink.event(
-                            self.id, notice.latch.value, notice.what, {"source": "governor"}
-                        )
+                reaction = SAFETY_EVENTS[notice.latch] if notice.latch is not None else None
+                if reaction is not None and reaction.disarms:
+                    self.arming.safety_event(reaction.reason.value)
+                if reaction is not None and reaction.published and sink is not None:
+                    await sink.event(
+                        self.id, reaction.reason.value, notice.what, {"source": "governor"}
+                    )
             self._changed.set()
 
     async def _found_moving(self, reading: Reading, sink: DeviceSink | None) -> None:
@@ -265,7 +263,7 @@ class DeviceRuntime:
             return
         if self.arming.observe(event):
             self._emit("disarmed", reason=event.kind.value)
-        if event.kind in SAFETY_EVENTS:
+        if event.kind in PUBLISHED_EVENTS:
             self._emit("device_event", kind=event.kind.value, detail=event.detail)
             if sink is not None:
                 await sink.event(self.id, event.kind.value, event.detail, {})

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from treadctl.commands import JsonValue
-from treadctl.control.port import Reading
 from treadctl.control.session import SessionState
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.mqtt.bridge import MqttBridge
 from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
+from treadctl.observations import Reading
 from treadctl.units import kmh_to_centi
 from treadctl.workout.models import Profile
 

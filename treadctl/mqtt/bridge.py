@@ -51,7 +51,6 @@ import structlog
 
 from treadctl import __version__
 from treadctl.backoff import backoff_delay
-from treadctl.control.port import Reading
 from treadctl.errors import LocalProtocolError
 from treadctl.mqtt.client import inbound_message, new_client, publish_batch, subscribe
 from treadctl.mqtt.discovery import Origin
@@ -69,6 +68,7 @@ from treadctl.mqtt.outbound import BridgeEvent, DeviceState, ProfileSummary
 from treadctl.mqtt.outbox import ONLINE, Outbox, OutboxDevice
 from treadctl.mqtt.settings import MqttSettings
 from treadctl.mqtt.topics import Topics, check_device_id
+from treadctl.observations import Reading
 
 __all__ = ["AlreadyRepliedError", "BridgeDevice", "MqttBridge", "Request", "UnknownDeviceError"]
 

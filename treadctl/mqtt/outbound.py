@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from treadctl.commands import JsonValue
-from treadctl.control.port import DeviceInfo, InclineRange, Reading, SpeedRange
+from treadctl.observations import DeviceInfo, InclineRange, Reading, SpeedRange
 from treadctl.units import centi_to_kmh, deci_to_percent
 
 

@@ -7,7 +7,7 @@ caller gets ``None`` and must refuse the request or stop the belt. Pure module.
 
 from __future__ import annotations
 
-from treadctl.control.port import InclineRange, SpeedRange
+from treadctl.observations import InclineRange, SpeedRange
 from treadctl.safety.errors import DeviceRangeError
 from treadctl.units import floor_to_grid
 

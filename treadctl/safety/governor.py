@@ -2,7 +2,7 @@
 
 It holds no I/O. Callers (``treadctl.control.governed.GovernedTreadmill``) feed it explicit
 requests, observations (FTMS Treadmill Data §4.4 and Fitness Machine Status §4.17 as reduced by
-``treadctl.control.port``) and the time, then ask :meth:`Governor.next_action` what to send; it
+``treadctl.observations``) and the time, then ask :meth:`Governor.next_action` what to send; it
 answers with a :class:`Command` (one at a time, FTMS §4.16.3 allows one procedure at a time) or a
 :class:`Wait`. The sender reports back with :meth:`Governor.completed`.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
-from treadctl.control.port import (
+from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
     EventKind,
@@ -41,6 +41,7 @@ from treadctl.safety.errors import (
     LimitExceededError,
     NotSupportedError,
 )
+from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
 
 
 class Phase(enum.Enum):
@@ -50,39 +51,6 @@ class Phase(enum.Enum):
     STARTING = "starting"  # Request Control -> start speed -> Start -> wait for motion
     RUNNING = "running"  # belt moving under our ramp
     STOPPING = "stopping"  # Stop/Pause sent or done by the device; waiting for speed 0
-
-
-class LatchReason(enum.Enum):
-    """Why the governor latched. Nothing but Stop goes out until a new explicit start."""
-
-    SAFETY_KEY = "safety_key"
-    CONSOLE_STOP = "console_stop"
-    CONSOLE_PAUSE = "console_pause"
-    CONTROL_LOST = "control_lost"
-    DISCONNECTED = "disconnected"
-    RESET = "reset"
-    STALE_TELEMETRY = "stale_telemetry"
-    OVERSPEED = "overspeed"
-    MPH_SUSPECTED = "mph_suspected"
-    EMERGENCY_STOP = "emergency_stop"
-    COMMAND_FAILED = "command_failed"
-    START_TIMEOUT = "start_timeout"
-    BELT_MOVING_AT_START = "belt_moving_at_start"
-    BLOCK_TIME_LIMIT = "block_time_limit"
-
-
-# The device already stopped or paused the belt for these: no Stop of ours is needed.
-_DEVICE_STOPPED = {LatchReason.SAFETY_KEY, LatchReason.CONSOLE_STOP, LatchReason.CONSOLE_PAUSE}
-
-_EVENT_LATCH = {
-    EventKind.SAFETY_KEY: LatchReason.SAFETY_KEY,
-    EventKind.CONSOLE_STOP: LatchReason.CONSOLE_STOP,
-    EventKind.CONSOLE_PAUSE: LatchReason.CONSOLE_PAUSE,
-    EventKind.CONTROL_LOST: LatchReason.CONTROL_LOST,
-    EventKind.DISCONNECTED: LatchReason.DISCONNECTED,
-    EventKind.RESET: LatchReason.RESET,
-    EventKind.MPH_SUSPECTED: LatchReason.MPH_SUSPECTED,
-}
 
 
 class CommandKind(enum.Enum):
@@ -425,7 +393,7 @@ class Governor:
             if e.value > self.speed_cap and self.latch is not LatchReason.OVERSPEED:
                 self._latch(LatchReason.OVERSPEED, e.at, f"device target {e.value} above cap")
             return
-        reason = _EVENT_LATCH.get(e.kind)
+        reason = LATCH_FOR_EVENT.get(e.kind)
         if reason is not None and self._is_echo(e):
             self._note(e.at, f"{e.kind.value} status is the echo of our own command")
             reason = None
@@ -695,7 +663,7 @@ class Governor:
         self._start = None
         self._speed.target = None
         self._incline.target = None
-        if reason not in _DEVICE_STOPPED and belt_may_move:
+        if reason not in DEVICE_STOPPED and belt_may_move:
             # A fresh plan: a new safety reason is tried at once, with fresh attempts.
             self._stop = _StopPlan(kind=CommandKind.STOP, reason=f"safety: {reason.value}")
         if belt_may_move:

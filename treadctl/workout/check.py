@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from treadctl.control.port import InclineRange, SpeedRange
+from treadctl.observations import InclineRange, SpeedRange
 from treadctl.safety import limits as L
 from treadctl.safety.device import fit_down
 from treadctl.workout.models import Direction, Profile, RestBelt, Segment, SegmentKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from treadctl.control.port import Reading
+from treadctl.observations import Reading
 
 
 @dataclass(frozen=True, slots=True)
