@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from treadctl.commands import CommandResult, ErrorCode
-from treadctl.control.port import Reading
 from treadctl.mqtt.discovery import Origin, discovery_payload
 from treadctl.mqtt.outbound import (
     BridgeEvent,
@@ -38,6 +37,7 @@ from treadctl.mqtt.outbound import (
 )
 from treadctl.mqtt.requests import ReplyTo, encode_reply
 from treadctl.mqtt.topics import Topics
+from treadctl.observations import Reading
 
 ONLINE = b"online"
 OFFLINE = b"offline"
