@@ -31,10 +31,10 @@ from pydantic_settings import (
 from treadctl.config.model import DEFAULT_CONFIG_PATH, Config
 from treadctl.errors import TreadctlError
 
-CREDENTIALS = {"mqtt_password": ("mqtt", "password")}
+CREDENTIALS = {"mqtt_password": ("mqtt", "password"), "history_url": ("history", "url")}
 """systemd credential name → configuration key (``LoadCredential=mqtt_password:/etc/...``)."""
 
-_SECRET_KEYS = frozenset({"password"})
+_SECRET_KEYS = frozenset({"password", "url"})
 
 
 @dataclass(frozen=True, slots=True)

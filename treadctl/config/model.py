@@ -93,6 +93,13 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
+def _strict_int(value: Any) -> Any:
+    # ``true`` is not an age, and 70.5 is not a whole number of years.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
 def _mqtt_protocol(value: Any) -> Any:
     # TOML users write `protocol = 5`; the environment gives strings.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -288,6 +295,51 @@ class LoggingConfig(Section):
     """Per-library levels, e.g. ``bumble = "DEBUG"`` (defaults in ``treadctl.log``)."""
 
 
+class PersonConfig(Section):
+    """One person who walks (``[[people]]``): the history and the program follow them."""
+
+    id: Annotated[str, AfterValidator(_slug)]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    program: Annotated[str, Field(min_length=1, max_length=64)] = "retro-6-weeks"
+    """The progression program (``treadctl program list``) this person follows."""
+    default: bool = False
+    """The person a session is for when a command names nobody (the only person is always
+    the default)."""
+    age: Annotated[int, Field(ge=1, le=120), BeforeValidator(_strict_int)] | None = None
+    """For heart-rate settings later; stored, not used yet."""
+    hr_max_bpm: Annotated[int, Field(ge=60, le=240), BeforeValidator(_strict_int)] | None = None
+    """A measured maximum heart rate (always wins over an age estimate); not used yet."""
+
+
+class HistoryConfig(Section):
+    """``[history]``: where sessions are recorded (docs/history.md)."""
+
+    enabled: bool = True
+    url: SecretStr | None = None
+    """``postgresql://user:password@host/db`` for a shared server; absent: the SQLite file
+    ``<state_dir>/history.sqlite3``. A secret (it may hold a password): never printed."""
+    programs_dir: Path | None = None
+    """Extra program files next to the bundled ones."""
+    queue_size: Annotated[int, Field(ge=10, le=100_000)] = 2000
+    """Writes that may wait for a slow database before new ones are dropped (and reported)."""
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            text = value.get_secret_value()
+            if not text.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+                raise ValueError("must start with postgresql:// (or sqlite:/// for a file)")
+        return value
+
+    @field_validator("programs_dir")
+    @classmethod
+    def _programs_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+
 class Config(Section):
     """The whole configuration. Build it with :func:`treadctl.config.load_config`.
 
@@ -306,6 +358,8 @@ class Config(Section):
     state_dir: Path = DEFAULT_STATE_DIR
     """Writable state (session history); systemd's ``StateDirectory=``."""
     logging: LoggingConfig = LoggingConfig()
+    history: HistoryConfig = HistoryConfig()
+    people: list[PersonConfig] = Field(default_factory=list)
 
     @field_validator("devices")
     @classmethod
@@ -353,9 +407,46 @@ class Config(Section):
                     f"devices.{index}.transport: the bumble backend needs a transport "
                     "(set ble.transport or this device's transport)"
                 )
+        problems += self._people_checks()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _people_checks(self) -> list[str]:
+        problems = []
+        seen: dict[str, int] = {}
+        for index, person in enumerate(self.people):
+            if person.id in seen:
+                first = seen[person.id]
+                problems.append(
+                    f"people.{index}.id: duplicate id {person.id!r} (also people.{first}.id)"
+                )
+            seen.setdefault(person.id, index)
+        defaults = [i for i, p in enumerate(self.people) if p.default]
+        if len(defaults) > 1:
+            problems.append(
+                f"people.{defaults[1]}.default: only one person may be the default "
+                f"(also people.{defaults[0]}.default)"
+            )
+        return problems
+
+    def person(self, person_id: str | None) -> PersonConfig | None:
+        """The person with this id; None asks for the default person (None when there is no
+        default: several people and none marked ``default = true``). KeyError: unknown id."""
+        if person_id is None:
+            if len(self.people) == 1:
+                return self.people[0]
+            return next((p for p in self.people if p.default), None)
+        for person in self.people:
+            if person.id == person_id:
+                return person
+        raise KeyError(person_id)
+
+    def history_url(self) -> str:
+        """The history database URL: ``history.url`` or the SQLite file in the state dir."""
+        if self.history.url is not None:
+            return self.history.url.get_secret_value()
+        return f"sqlite:///{self.state_dir / 'history.sqlite3'}"
 
     def device(self, device_id: str) -> DeviceConfig:
         """The treadmill with this id (KeyError when none)."""

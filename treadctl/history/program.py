@@ -1,0 +1,195 @@
+"""Progression program files (YAML): stages of profiles and the rule numbers.
+
+Validated like profiles (file, line, field and reason for every problem; unknown keys refused;
+strict numbers: ``true`` is not a number, ``2.0`` is not a whole number). Every stage names a
+profile that must exist (bundled or in the configured directories). docs/journey.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+
+from treadctl.errors import TreadctlError
+from treadctl.history import progression as P
+from treadctl.workout.check import FieldPath, Problem
+from treadctl.workout.loader import _pydantic_problem, _walk
+
+PROGRAM_SUFFIXES = (".yaml", ".yml")
+
+
+class ProgramError(TreadctlError):
+    """A program file was refused; ``problems`` lists every reason with file, line, field."""
+
+    advice = "see docs/journey.md"
+
+    def __init__(self, problems: Sequence[Problem], file: str) -> None:
+        self.problems = list(problems)
+        self.file = file
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"program {file} refused ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class ProgramNotFoundError(TreadctlError):
+    def __init__(self, name: str, searched: Sequence[Path]) -> None:
+        self.name = name
+        self.searched = list(searched)
+        where = ", ".join(str(p) for p in searched) or "nowhere"
+        super().__init__(f"no program named {name!r} (searched {where})")
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class RulesModel(BaseModel):
+    """The rule numbers; each may only be made stricter than the reference (progression.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    advance_after_sessions: Annotated[StrictInt, Field(ge=P.ADVANCE_AFTER_SESSIONS, le=10)] = (
+        P.ADVANCE_AFTER_SESSIONS
+    )
+    advance_pain_at_most: Annotated[StrictInt, Field(ge=0, le=P.ADVANCE_PAIN_AT_MOST)] = (
+        P.ADVANCE_PAIN_AT_MOST
+    )
+    step_back_pain_above: Annotated[StrictInt, Field(ge=0, le=P.STEP_BACK_PAIN_ABOVE)] = (
+        P.STEP_BACK_PAIN_ABOVE
+    )
+    rest_hours: Annotated[StrictInt, Field(ge=P.REST_HOURS, le=24 * 14)] = P.REST_HOURS
+
+
+class Program(BaseModel):
+    """A progression program (see docs/journey.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    description: Annotated[str, Field(min_length=1)]
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=100)]
+    rules: RulesModel = RulesModel()
+
+    @model_validator(mode="after")
+    def _step_back_above_advance(self) -> Program:
+        if self.rules.step_back_pain_above < self.rules.advance_pain_at_most:
+            raise ValueError(
+                "rules.step_back_pain_above must be >= rules.advance_pain_at_most "
+                "(a session cannot both advance and step back)"
+            )
+        return self
+
+    @property
+    def rule(self) -> P.Rules:
+        r = self.rules
+        return P.Rules(
+            advance_after_sessions=r.advance_after_sessions,
+            advance_pain_at_most=r.advance_pain_at_most,
+            step_back_pain_above=r.step_back_pain_above,
+            rest_hours=r.rest_hours,
+        )
+
+    def stage_profile(self, stage: int) -> str:
+        """The profile of 1-based ``stage``."""
+        return self.stages[stage - 1].profile
+
+    def stage_name(self, stage: int) -> str:
+        return self.stages[stage - 1].name or f"stage {stage}"
+
+
+def bundled_programs_dir() -> Path:
+    """``programs/`` of a source checkout, or ``<prefix>/share/treadctl/programs``."""
+    checkout = Path(__file__).resolve().parents[2] / "programs"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "treadctl" / "programs"
+
+
+def program_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    return [*extra, bundled_programs_dir()]
+
+
+def list_program_files(dirs: Iterable[Path]) -> list[Path]:
+    seen: dict[str, Path] = {}
+    for d in dirs:
+        if d.is_dir():
+            for path in sorted(d.iterdir()):
+                if path.suffix in PROGRAM_SUFFIXES and path.stem not in seen:
+                    seen[path.stem] = path
+    return sorted(seen.values(), key=lambda p: p.stem)
+
+
+def find_program(name: str, dirs: Sequence[Path]) -> Path:
+    as_path = Path(name)
+    if as_path.suffix in PROGRAM_SUFFIXES and as_path.is_file():
+        return as_path
+    for path in list_program_files(dirs):
+        if path.stem == name:
+            return path
+    raise ProgramNotFoundError(name, dirs)
+
+
+def load_program(path: Path | str, *, profile_exists: Callable[[str], bool]) -> Program:
+    """Read and validate one program file; every stage's profile must exist."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgramError([Problem((), f"cannot read: {exc}", file)], file) from exc
+    program, lines = _validate(text, file)
+    problems = []
+    if program.name != path.stem:
+        reason = f"name {program.name!r} must match the file name {path.stem!r}"
+        problems.append(_located(("name",), reason, file, lines))
+    for i, stage in enumerate(program.stages):
+        if not profile_exists(stage.profile):
+            reason = f"unknown profile {stage.profile!r} (treadctl profile list shows them)"
+            problems.append(_located(("stages", i, "profile"), reason, file, lines))
+    if problems:
+        raise ProgramError(problems, file)
+    return program
+
+
+def _validate(text: str, file: str) -> tuple[Program, dict[FieldPath, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        raise ProgramError([Problem((), reason, file, line)], file) from exc
+    if not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node is not None else None
+        raise ProgramError([Problem((), "a program is a YAML mapping of keys", file, line)], file)
+    lines: dict[FieldPath, int] = {}
+    duplicates: list[Problem] = []
+    _walk(node, (), lines, duplicates, file)
+    if duplicates:
+        raise ProgramError(duplicates, file)
+    data: Any = yaml.safe_load(text)
+    try:
+        return Program.model_validate(data), lines
+    except ValidationError as exc:
+        problems = [_pydantic_problem(err, lines, file) for err in exc.errors()]
+        problems = [
+            Problem(p.field, "unknown key (see docs/journey.md)", p.file, p.line)
+            if p.reason.startswith("unknown key")
+            else p
+            for p in problems
+        ]
+        raise ProgramError(problems, file) from exc
+
+
+def _located(field: FieldPath, reason: str, file: str, lines: dict[FieldPath, int]) -> Problem:
+    path = field
+    while path and path not in lines:
+        path = path[:-1]
+    return Problem(field, reason, file, lines.get(path))

@@ -1,0 +1,489 @@
+"""The history store: sessions, samples, ratings and stages in SQLite or PostgreSQL.
+
+Synchronous (SQLAlchemy Core with the ``sqlite3`` or psycopg 3 driver): the daemon calls it
+only from its writer thread (:mod:`treadctl.history.writer`), the command line directly. Every
+method is one transaction. Database errors become :class:`HistoryError` subclasses that say
+what happened and where; a corrupt file is reported, never replaced or "repaired".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    RowMapping,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from treadctl.errors import TreadctlError
+from treadctl.history import schema as S
+from treadctl.history.progression import Action, Decision
+from treadctl.history.records import Difficulty, Rating, Sample, SessionRecord
+
+SQLITE_BUSY_TIMEOUT_S = 5.0
+"""How long SQLite waits for another process's lock (the CLI and the daemon share the file)."""
+
+
+class HistoryError(TreadctlError):
+    """The history could not do what was asked; ``where`` names the database (no password)."""
+
+    def __init__(self, message: str, *, where: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+class HistoryUnavailableError(HistoryError):
+    """The database cannot be reached or written (stalled, full, read-only, refused)."""
+
+
+class HistoryCorruptError(HistoryError):
+    """The database file is damaged or not a database; it is left untouched."""
+
+    advice = "the file was left as it is: move it aside to start a new history, keep it to recover"
+
+
+class SessionNotFoundError(HistoryError):
+    def __init__(self, session_id: str, *, where: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"no session {session_id!r}", where=where)
+
+
+class RatingRefusedError(HistoryError):
+    """A rating that cannot be stored: another person's session, a running one, a second one."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    """One stored change of a person's stage (or the first stage they were given)."""
+
+    person_id: str
+    program: str
+    from_stage: int | None
+    to_stage: int
+    action: str
+    reason: str
+    session_id: str | None
+    at: datetime
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return "<invalid database URL>"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL: readers (the CLI) never block the daemon's writer and a crash loses no committed
+    # transaction; synchronous=NORMAL is durable across a process kill (docs/history.md).
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _is_corrupt(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    text = str(orig or error).lower()
+    return isinstance(orig, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    )
+
+
+class HistoryStore:
+    """See the module docstring. Build it with :meth:`open`; close it with :meth:`close`."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self._engine = engine
+        self.where = where
+
+    @classmethod
+    def open(cls, url: str) -> HistoryStore:
+        """Connect and bring the schema up to date (creating it in an empty database)."""
+        where = display_url(url)
+        try:
+            parsed = make_url(url)
+        except sa_exc.ArgumentError as exc:
+            raise HistoryError(f"not a database URL: {exc}", where=where) from None
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+        elif parsed.get_backend_name() == "postgresql":
+            if parsed.get_driver_name() in ("psycopg2", "default", ""):
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            kwargs["connect_args"] = {"connect_timeout": 5}
+            kwargs["pool_pre_ping"] = True
+        else:
+            raise HistoryError("only sqlite:/// and postgresql:// URLs are supported", where=where)
+        try:
+            engine = create_engine(parsed, **kwargs)
+        except (sa_exc.ArgumentError, ImportError) as exc:
+            raise HistoryError(f"cannot use this URL: {exc}", where=where) from None
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine, where)
+        try:
+            with store._tx() as conn:
+                S.migrate(conn)
+        except S.SchemaTooNewError as exc:
+            engine.dispose()
+            raise HistoryError(str(exc), where=where) from None
+        except HistoryError:
+            engine.dispose()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Any]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except sa_exc.DBAPIError as exc:
+            if _is_corrupt(exc):
+                raise HistoryCorruptError(
+                    f"the database is damaged or not a database ({exc.orig})", where=self.where
+                ) from None
+            if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+                raise HistoryUnavailableError(
+                    f"cannot use the database: {exc.orig}", where=self.where
+                ) from None
+            raise HistoryError(f"database error: {exc.orig}", where=self.where) from None
+
+    def schema_version(self) -> int:
+        with self._tx() as conn:
+            return S.schema_version(conn)
+
+    # ----------------------------------------------------------------- sessions
+
+    def begin_session(self, record: SessionRecord) -> None:
+        with self._tx() as conn:
+            conn.execute(insert(S.sessions).values(**_session_row(record)))
+
+    def end_session(self, record: SessionRecord) -> None:
+        """Store the session's end and summary (the row exists from :meth:`begin_session`)."""
+        row = _session_row(record)
+        for key in ("id", "rating_pain", "rating_difficulty", "rating_near_fall", "rated_at"):
+            row.pop(key)
+        with self._tx() as conn:
+            done = conn.execute(
+                update(S.sessions).where(S.sessions.c.id == record.id).values(**row)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(S.sessions).values(**_session_row(record)))
+
+    def add_samples(self, session_id: str, samples: Sequence[Sample]) -> None:
+        if not samples:
+            return
+        rows = [{"session_id": session_id, **_sample_row(s)} for s in samples]
+        with self._tx() as conn:
+            conn.execute(insert(S.samples), rows)
+
+    def mark_interrupted(self, treadmill_ids: Collection[str]) -> list[str]:
+        """Sessions of these treadmills left running by a daemon that died: ``interrupted``,
+        ended at their last sample (or their start). Returns their ids."""
+        with self._tx() as conn:
+            open_rows = conn.execute(
+                select(S.sessions.c.id, S.sessions.c.started_at).where(
+                    S.sessions.c.ended_at.is_(None),
+                    S.sessions.c.treadmill_id.in_(list(treadmill_ids)),
+                )
+            ).all()
+            ids = []
+            for session_id, started_at in open_rows:
+                last = conn.execute(
+                    select(func.max(S.samples.c.at)).where(S.samples.c.session_id == session_id)
+                ).scalar()
+                ended = last if last is not None else started_at
+                conn.execute(
+                    update(S.sessions)
+                    .where(S.sessions.c.id == session_id)
+                    .values(ended_at=ended, end_reason="interrupted")
+                )
+                ids.append(session_id)
+            return ids
+
+    def session(self, session_id: str) -> SessionRecord:
+        with self._tx() as conn:
+            row = (
+                conn.execute(select(S.sessions).where(S.sessions.c.id == session_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise SessionNotFoundError(session_id, where=self.where)
+        return _record(row)
+
+    def sessions(
+        self,
+        *,
+        person_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[SessionRecord]:
+        """Sessions, newest first."""
+        query = select(S.sessions).order_by(S.sessions.c.started_at.desc(), S.sessions.c.id)
+        if person_id is not None:
+            query = query.where(S.sessions.c.person_id == person_id)
+        if since is not None:
+            query = query.where(S.sessions.c.started_at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._tx() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def samples(self, session_id: str) -> list[Sample]:
+        query = (
+            select(S.samples)
+            .where(S.samples.c.session_id == session_id)
+            .order_by(S.samples.c.t_s, S.samples.c.id)
+        )
+        with self._tx() as conn:
+            return [_sample(r) for r in conn.execute(query).mappings()]
+
+    def delete_session(self, session_id: str) -> None:
+        """Remove a session and its samples (tests and a person's explicit wish only)."""
+        with self._tx() as conn:
+            conn.execute(delete(S.samples).where(S.samples.c.session_id == session_id))
+            conn.execute(delete(S.sessions).where(S.sessions.c.id == session_id))
+
+    # ----------------------------------------------------------------- ratings, stages
+
+    def rate(self, session_id: str, person_id: str, rating: Rating) -> SessionRecord:
+        """Store a person's rating of their own ended, not yet rated session."""
+        with self._tx() as conn:
+            row = (
+                conn.execute(select(S.sessions).where(S.sessions.c.id == session_id))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise SessionNotFoundError(session_id, where=self.where)
+            if row["person_id"] != person_id:
+                raise RatingRefusedError(
+                    f"session {session_id} belongs to {row['person_id']!r}, not {person_id!r}",
+                    where=self.where,
+                )
+            if row["ended_at"] is None:
+                raise RatingRefusedError(
+                    f"session {session_id} is still running; rate it once it has ended",
+                    where=self.where,
+                )
+            if row["rated_at"] is not None:
+                raise RatingRefusedError(
+                    f"session {session_id} was already rated at {row['rated_at']:%Y-%m-%d %H:%M}",
+                    where=self.where,
+                )
+            conn.execute(
+                update(S.sessions)
+                .where(S.sessions.c.id == session_id)
+                .values(
+                    rating_pain=rating.pain,
+                    rating_difficulty=rating.difficulty.value,
+                    rating_near_fall=rating.near_fall,
+                    rated_at=rating.rated_at,
+                )
+            )
+            updated = (
+                conn.execute(select(S.sessions).where(S.sessions.c.id == session_id))
+                .mappings()
+                .one()
+            )
+        return _record(updated)
+
+    def stage(self, person_id: str, program: str) -> tuple[int, datetime] | None:
+        """The person's current stage in ``program`` and since when, or None (never set)."""
+        query = select(S.person_stages.c.stage, S.person_stages.c.since).where(
+            S.person_stages.c.person_id == person_id, S.person_stages.c.program == program
+        )
+        with self._tx() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row[0]), row[1])
+
+    def apply(self, change: StageChange, decision: Decision | None = None) -> None:
+        """Store a stage change (and the session's decision) in one transaction."""
+        with self._tx() as conn:
+            if decision is not None and decision.session_id is not None:
+                conn.execute(
+                    update(S.sessions)
+                    .where(S.sessions.c.id == decision.session_id)
+                    .values(decision=decision.action.value)
+                )
+            if change.from_stage == change.to_stage and change.from_stage is not None:
+                return
+            key = (
+                S.person_stages.c.person_id == change.person_id,
+                S.person_stages.c.program == change.program,
+            )
+            done = conn.execute(
+                update(S.person_stages).where(*key).values(stage=change.to_stage, since=change.at)
+            )
+            if done.rowcount == 0:
+                conn.execute(
+                    insert(S.person_stages).values(
+                        person_id=change.person_id,
+                        program=change.program,
+                        stage=change.to_stage,
+                        since=change.at,
+                    )
+                )
+            conn.execute(
+                insert(S.stage_changes).values(
+                    person_id=change.person_id,
+                    program=change.program,
+                    from_stage=change.from_stage,
+                    to_stage=change.to_stage,
+                    action=change.action,
+                    reason=change.reason,
+                    session_id=change.session_id,
+                    at=change.at,
+                )
+            )
+
+    def decision_of(self, session_id: str) -> Action | None:
+        with self._tx() as conn:
+            value = conn.execute(
+                select(S.sessions.c.decision).where(S.sessions.c.id == session_id)
+            ).scalar()
+        return None if value is None else Action(value)
+
+    def stage_changes(self, person_id: str) -> list[StageChange]:
+        query = (
+            select(S.stage_changes)
+            .where(S.stage_changes.c.person_id == person_id)
+            .order_by(S.stage_changes.c.at, S.stage_changes.c.id)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            StageChange(
+                person_id=r["person_id"],
+                program=r["program"],
+                from_stage=r["from_stage"],
+                to_stage=r["to_stage"],
+                action=r["action"],
+                reason=r["reason"],
+                session_id=r["session_id"],
+                at=r["at"],
+            )
+            for r in rows
+        ]
+
+
+def _session_row(record: SessionRecord) -> dict[str, Any]:
+    rating = record.rating
+    return {
+        "id": record.id,
+        "person_id": record.person_id,
+        "treadmill_id": record.treadmill_id,
+        "profile": record.profile,
+        "program": record.program,
+        "stage": record.stage,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "end_reason": record.end_reason,
+        "abort_reason": record.abort_reason,
+        "active_s": record.active_s,
+        "backward_s": record.backward_s,
+        "distance_m": record.distance_m,
+        "avg_speed_kmh": record.avg_speed_kmh,
+        "max_speed_kmh": record.max_speed_kmh,
+        "avg_incline_pct": record.avg_incline_pct,
+        "max_incline_pct": record.max_incline_pct,
+        "steps": record.steps,
+        "avg_hr_bpm": record.avg_hr_bpm,
+        "max_hr_bpm": record.max_hr_bpm,
+        "rating_pain": rating.pain if rating else None,
+        "rating_difficulty": rating.difficulty.value if rating else None,
+        "rating_near_fall": rating.near_fall if rating else None,
+        "rated_at": rating.rated_at if rating else None,
+    }
+
+
+def _record(row: RowMapping) -> SessionRecord:
+    rating = None
+    if row["rated_at"] is not None:
+        rating = Rating(
+            pain=int(row["rating_pain"]),
+            difficulty=Difficulty(row["rating_difficulty"]),
+            near_fall=bool(row["rating_near_fall"]),
+            rated_at=row["rated_at"],
+        )
+    return SessionRecord(
+        id=row["id"],
+        person_id=row["person_id"],
+        treadmill_id=row["treadmill_id"],
+        profile=row["profile"],
+        program=row["program"],
+        stage=row["stage"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        end_reason=row["end_reason"],
+        abort_reason=row["abort_reason"],
+        active_s=row["active_s"],
+        backward_s=row["backward_s"],
+        distance_m=row["distance_m"],
+        avg_speed_kmh=row["avg_speed_kmh"],
+        max_speed_kmh=row["max_speed_kmh"],
+        avg_incline_pct=row["avg_incline_pct"],
+        max_incline_pct=row["max_incline_pct"],
+        steps=row["steps"],
+        avg_hr_bpm=row["avg_hr_bpm"],
+        max_hr_bpm=row["max_hr_bpm"],
+        rating=rating,
+    )
+
+
+def _sample_row(sample: Sample) -> dict[str, Any]:
+    return {
+        "t_s": sample.t_s,
+        "at": sample.at,
+        "speed_kmh": sample.speed_kmh,
+        "incline_pct": sample.incline_pct,
+        "distance_m": sample.distance_m,
+        "segment_index": sample.segment_index,
+        "segment_label": sample.segment_label,
+        "direction": sample.direction,
+        "heart_rate_bpm": sample.heart_rate_bpm,
+    }
+
+
+def _sample(row: RowMapping) -> Sample:
+    return Sample(
+        t_s=row["t_s"],
+        at=row["at"],
+        speed_kmh=row["speed_kmh"],
+        incline_pct=row["incline_pct"],
+        distance_m=row["distance_m"],
+        segment_index=row["segment_index"],
+        segment_label=row["segment_label"],
+        direction=row["direction"],
+        heart_rate_bpm=row["heart_rate_bpm"],
+    )
