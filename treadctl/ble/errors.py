@@ -195,3 +195,24 @@ class MphSuspected(RuleViolation):
         super().__init__(
             f"speed-up to {requested} refused: reported/requested speed ratio was {ratio:.3f}"
         )
+
+
+class HeartRateSensorNotFound(DeviceNotFound):
+    """No heart-rate sensor (Heart Rate Service 0x180D, or the configured one) advertised."""
+
+    advice = "is the strap worn (most straps advertise only with skin contact) and free?"
+
+    def __init__(self, criteria: str, timeout_s: float) -> None:
+        self.criteria = criteria
+        self.timeout_s = timeout_s
+        BleError.__init__(
+            self, f"no heart-rate sensor matching {criteria} found within {timeout_s:g} s"
+        )
+
+
+class NotAHeartRateSensor(BleError):
+    """The peer has no Heart Rate Measurement characteristic (0x2A37)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(f"{address} has no Heart Rate Measurement characteristic (0x2A37)")

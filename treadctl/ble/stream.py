@@ -1,7 +1,8 @@
 """The link's observation stream: bounded, fed synchronously by notification callbacks.
 
-Readings are dropped oldest-first when the consumer falls behind (counted); safety events are
-never dropped. One consumer iterates; the stream ends after ``close()`` once drained.
+Readings (treadmill readings and heart-rate samples) are dropped oldest-first when the consumer
+falls behind (counted); safety events are never dropped. One consumer iterates; the stream ends
+after ``close()`` once drained.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ import asyncio
 from collections import deque
 from typing import Generic, TypeVar
 
+from treadctl.hrs.sample import HeartRateSample
 from treadctl.observations import DeviceEvent, EventKind, Reading
 
 DROPPABLE_EVENTS = frozenset({EventKind.TRAINING_STATUS})
 """Informational events that may be dropped like readings; every other kind is kept."""
+
+_READINGS = (Reading, HeartRateSample)
+"""Droppable measurement types: a newer one replaces what a slow consumer missed."""
 
 T = TypeVar("T")
 
@@ -44,27 +49,27 @@ class ObservationStream(Generic[T]):
         """Append (never blocks, never raises); called from bleak notification callbacks."""
         if self._closed:
             return
-        if isinstance(item, Reading):
+        if isinstance(item, _READINGS):
             if self._readings >= self.max_readings:
-                self._drop_oldest(Reading)
+                self._drop_oldest(reading=True)
                 self.dropped_readings += 1
             self._readings += 1
         elif isinstance(item, DeviceEvent) and item.kind in DROPPABLE_EVENTS:
             if self._droppable >= self.max_droppable_events:
-                self._drop_oldest(DeviceEvent)
+                self._drop_oldest(reading=False)
                 self.dropped_events += 1
             self._droppable += 1
         self._items.append(item)
         self._ready.set()
 
-    def _drop_oldest(self, kind: type[Reading] | type[DeviceEvent]) -> None:
+    def _drop_oldest(self, *, reading: bool) -> None:
         for index, item in enumerate(self._items):
-            if isinstance(item, Reading) and kind is Reading:
+            if isinstance(item, _READINGS) and reading:
                 del self._items[index]
                 self._readings -= 1
                 return
             droppable = isinstance(item, DeviceEvent) and item.kind in DROPPABLE_EVENTS
-            if droppable and kind is DeviceEvent:
+            if droppable and not reading:
                 del self._items[index]
                 self._droppable -= 1
                 return
@@ -88,7 +93,7 @@ class ObservationStream(Generic[T]):
             self._ready.clear()
             await self._ready.wait()
         item = self._items.popleft()
-        if isinstance(item, Reading):
+        if isinstance(item, _READINGS):
             self._readings -= 1
         elif isinstance(item, DeviceEvent) and item.kind in DROPPABLE_EVENTS:
             self._droppable -= 1

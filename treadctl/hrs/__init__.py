@@ -7,6 +7,7 @@ Battery Level 0x2A19 (Battery Service 0x180F), each a frozen dataclass with ``fr
 
 from treadctl.hrs.errors import HrsDecodeError
 from treadctl.hrs.measurement import HeartRateMeasurement, SensorContact
+from treadctl.hrs.sample import HeartRateItem, HeartRateSample, HeartRateSource, SensorStatus
 from treadctl.hrs.sensor import BatteryLevel, BodySensorLocation
 from treadctl.hrs.uuids import (
     BATTERY_LEVEL_UUID16,
@@ -26,7 +27,11 @@ __all__ = [
     "HEART_RATE_SERVICE_UUID16",
     "BatteryLevel",
     "BodySensorLocation",
+    "HeartRateItem",
     "HeartRateMeasurement",
+    "HeartRateSample",
+    "HeartRateSource",
     "HrsDecodeError",
     "SensorContact",
+    "SensorStatus",
 ]
