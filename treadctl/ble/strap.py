@@ -33,6 +33,7 @@ from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
+from treadctl.backoff import backoff_delay
 from treadctl.ble.backend import select
 from treadctl.ble.discovery import make_scanner
 from treadctl.ble.errors import (
@@ -42,7 +43,6 @@ from treadctl.ble.errors import (
     NotAHeartRateSensor,
 )
 from treadctl.ble.options import LinkOptions
-from treadctl.ble.rules import backoff_delay
 from treadctl.ble.stream import ObservationStream
 from treadctl.ftms import uuid128
 from treadctl.hrs import (
