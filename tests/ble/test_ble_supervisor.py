@@ -66,6 +66,8 @@ async def test_after_a_reconnect_nothing_is_sent_to_the_belt(link: LocalLink, sp
             down = await until_state(items, LinkState.DISCONNECTED)
             assert down.retry_in_s == 0.0
             assert "disconnected" in down.reason
+            assert down.problem is not None
+            assert down.problem.code == "link_lost"
             await until_state(items, LinkState.CONNECTED)
             await tread.notify_speed(0)  # the belt stopped while the link was down
             await until_speed(items, 0)
@@ -99,7 +101,9 @@ async def test_failed_connects_back_off_by_the_given_function(spec: str) -> None
         runner.cancel()
     assert [s.attempt for s in states] == [1, 2, 3]
     assert delays[:3] == [1, 2, 3]
-    assert all("DeviceNotFound" in s.reason for s in states)
+    assert all(s.problem is not None and s.problem.code == "not_found" for s in states)
+    assert all("no FTMS treadmill heard in 0.05 s" in s.reason for s in states)
+    assert all("`treadctl scan` lists what is heard" in s.reason for s in states)
 
 
 async def test_the_port_stream_carries_observations_only(link: LocalLink, spec: str) -> None:

@@ -151,7 +151,9 @@ async def find_treadmill(
     except TimeoutError:
         if fallback is not None:
             return fallback
-        raise DeviceNotFound(criteria or "FTMS treadmill advertising", timeout_s) from None
+        raise DeviceNotFound(
+            criteria or "FTMS treadmill advertising", timeout_s, address=address, name=name
+        ) from None
 
 
 async def scan(

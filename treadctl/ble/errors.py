@@ -50,9 +50,18 @@ class DeviceNotFound(BleError):
 
     advice = "is the treadmill on and not connected to another app?"
 
-    def __init__(self, criteria: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        criteria: str,
+        timeout_s: float,
+        *,
+        address: str | None = None,
+        name: str | None = None,
+    ) -> None:
         self.criteria = criteria
         self.timeout_s = timeout_s
+        self.address = address
+        self.name = name
         super().__init__(f"no treadmill matching {criteria} found within {timeout_s:g} s")
 
 

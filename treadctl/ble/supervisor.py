@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn
 from bleak.exc import BleakError
 
 from treadctl.backoff import backoff_delay
+from treadctl.ble.diagnosis import LinkProblem, explain
 from treadctl.ble.errors import BleError, NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
@@ -47,6 +48,8 @@ class LinkStateEvent:
     """Consecutive failed attempts so far (0 once connected)."""
     retry_in_s: float | None = None
     reason: str = ""
+    problem: LinkProblem | None = None
+    """On ``DISCONNECTED``: why the attempt failed (or ``link_lost`` after a connection)."""
 
 
 SupervisorItem = Observation | LinkStateEvent
@@ -145,17 +148,29 @@ class ReconnectSupervisor:
         self._wake.set()
 
     def _state(
-        self, state: LinkState, *, retry_in_s: float | None = None, reason: str = ""
+        self,
+        state: LinkState,
+        *,
+        retry_in_s: float | None = None,
+        reason: str = "",
+        problem: LinkProblem | None = None,
     ) -> None:
-        self._stream.push(LinkStateEvent(self._clock(), state, self.attempt, retry_in_s, reason))
+        self._stream.push(
+            LinkStateEvent(self._clock(), state, self.attempt, retry_in_s, reason, problem)
+        )
 
     async def run(self) -> NoReturn:
         try:
             while True:
-                reason = await self._one_connection()
+                problem = await self._one_connection()
                 self.attempt += 1
                 delay = self._backoff(self.attempt)
-                self._state(LinkState.DISCONNECTED, retry_in_s=delay, reason=reason)
+                self._state(
+                    LinkState.DISCONNECTED,
+                    retry_in_s=delay,
+                    reason=problem.message,
+                    problem=problem,
+                )
                 self._wake.clear()
                 try:
                     async with asyncio.timeout(delay):
@@ -166,7 +181,7 @@ class ReconnectSupervisor:
             self._link = None
             self._stream.close()
 
-    async def _one_connection(self) -> str:
+    async def _one_connection(self) -> LinkProblem:
         self._state(LinkState.CONNECTING)
         link = self._open_link()
         try:
@@ -177,9 +192,11 @@ class ReconnectSupervisor:
                 self._state(LinkState.CONNECTED, reason=link.info.address)
                 async for item in link.observations():
                     self._stream.push(item)
-                return await link.wait_disconnected()
-        except (BleError, BleakError, TimeoutError, OSError) as exc:
-            return f"{type(exc).__name__}: {exc}"
+                return LinkProblem("link_lost", await link.wait_disconnected())
+        except (BleError, BleakError, TimeoutError, OSError, EOFError) as exc:
+            # EOFError: dbus-fast's word for a system bus that went away mid-call.
+            options = link.options
+            return explain(exc, backend=options.backend, adapter=options.adapter)
         finally:
             self._link = None
 

@@ -65,8 +65,8 @@ def _yes_no(value: bool | None) -> str:
 def _run(args: argparse.Namespace) -> int:
     # Heavy imports (bleak, bumble) only when the command runs.
     from treadctl.ble.backend import select  # noqa: PLC0415
+    from treadctl.ble.diagnosis import explain  # noqa: PLC0415
     from treadctl.ble.discovery import rank, scan  # noqa: PLC0415
-    from treadctl.ble.errors import BleError  # noqa: PLC0415
 
     if args.timeout <= 0:
         print("--timeout must be positive", file=sys.stderr)
@@ -78,11 +78,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         found = asyncio.run(scan(scanner_cls, adapter=args.adapter, timeout_s=args.timeout))
-    except (BleError, OSError) as exc:
-        print(f"scan failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:  # bleak's BleakError and platform errors: report, do not trace
-        print(f"scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # treadctl's, bleak's, D-Bus and OS errors: explain, do not trace
+        problem = explain(exc, backend=args.backend, adapter=args.adapter)
+        print(f"scan failed: {problem.message}", file=sys.stderr)
         return EXIT_FAILED
     shown = [c for c in found if args.all or rank(c) is not None]
     if args.json:

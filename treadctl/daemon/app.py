@@ -42,6 +42,9 @@ STARTUP_DEADLINE_S = 30.0
 """READY=1 is sent at the latest this long after start, even if a treadmill is not reachable
 (it may simply be switched off); systemd's default start timeout is 90 s."""
 
+STARTUP_STATUS_PERIOD_S = 1.0
+"""While waiting for READY=1, ``STATUS=`` is refreshed at most this often (when it changed)."""
+
 ARMING_MAX_S = 3600.0
 """Longest arming a person may ask for (one hour; project choice, docs/home-assistant.md)."""
 
@@ -108,8 +111,8 @@ class Daemon:
         except NotifyError as exc:
             self.log.warning("notify_failed", error=str(exc))
 
-    def _device_log(self, event: str, **fields: Any) -> None:
-        self.log.info(event, **fields)
+    def _device_log(self, event: str, level: str = "info", **fields: Any) -> None:
+        getattr(self.log, level)(event, **fields)
 
     def request_stop(self, reason: str = "requested") -> None:
         self._stop_reason = reason
@@ -208,6 +211,8 @@ class Daemon:
         for runtime in self.devices.values():
             snap = runtime.snapshot()
             link = "connected" if runtime.link_up else "disconnected"
+            if not runtime.link_up and runtime.link_error:
+                link += f" ({runtime.link_error})"
             session = snap.state.value
             if snap.profile:
                 session += f" {snap.profile}"
@@ -229,12 +234,7 @@ class Daemon:
             # belt must not stop over an environment variable).
             self.log.error("watchdog_disabled", error=str(exc))
             interval = None
-        up = [rt.connected.wait() for rt in self.devices.values()]
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(STARTUP_DEADLINE_S):
-                await asyncio.gather(*up)
-                if self._bridge_wait is not None:
-                    await self._bridge_wait()
+        await self._until_up()
         status = self.status_line()
         self._notify(self.notifier.ready, status)
         self.ready.set()
@@ -253,6 +253,27 @@ class Daemon:
             if new != status:
                 status = new
                 self._notify(self.notifier.status, new)
+
+    async def _until_up(self) -> None:
+        """Until every link and the broker are up, or the start-up deadline. Meanwhile
+        ``STATUS=`` says what is down and why (sd_notify(3) takes STATUS= before READY=1), so
+        ``systemctl status`` explains a start that waits for a treadmill."""
+
+        async def all_up() -> None:
+            await asyncio.gather(*(rt.connected.wait() for rt in self.devices.values()))
+            if self._bridge_wait is not None:
+                await self._bridge_wait()
+
+        sent = ""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STARTUP_DEADLINE_S), asyncio.TaskGroup() as group:
+                waiting = group.create_task(all_up(), name="until-up")
+                while not waiting.done():
+                    await asyncio.wait([waiting], timeout=STARTUP_STATUS_PERIOD_S)
+                    line = self.status_line()
+                    if not waiting.done() and line != sent:
+                        sent = line
+                        self._notify(self.notifier.status, line)
 
     async def _wait_tick(self, seconds: float) -> None:
         """Wait ``seconds`` or until a stop is requested."""

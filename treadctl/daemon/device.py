@@ -34,6 +34,7 @@ from typing import Protocol
 import structlog
 
 from treadctl.backoff import backoff_delay
+from treadctl.ble.diagnosis import LinkProblem
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
@@ -65,6 +66,7 @@ from treadctl.control.session import (
     SessionSnapshot,
     SessionState,
 )
+from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
 from treadctl.observations import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
@@ -145,6 +147,10 @@ class DeviceRuntime:
         self.selected_profile: str | None = None
         self.last_error: str | None = None
         self.link_up = False
+        self.link_error: str | None = None
+        """Why the last connection attempt failed (or why the link dropped), until it is up;
+        published as MQTT ``link_error`` and in systemd's ``STATUS=``."""
+        self._failures = FailureLog()
         self.results: asyncio.Queue[SessionResult] = asyncio.Queue()
         """Every session's end, in order (the CLI's live view waits on this)."""
         self.connected = asyncio.Event()
@@ -243,6 +249,12 @@ class DeviceRuntime:
 
     async def _link_state(self, event: LinkStateEvent, sink: DeviceSink | None) -> None:
         up = event.state == LinkState.CONNECTED
+        if event.state == LinkState.DISCONNECTED and event.problem is not None:
+            self._report_failure(event.problem, event.retry_in_s)
+        if up and self._failures.attempts:
+            self._emit("link_recovered", failed_attempts=self._failures.recovered())
+        if up:
+            self.link_error = None
         if up != self.link_up:
             self.link_up = up
             self._emit("link", state=event.state.value, reason=event.reason)
@@ -254,6 +266,24 @@ class DeviceRuntime:
             if sink is not None:
                 await sink.availability(self.id, up)
         self._changed.set()
+
+    def _report_failure(self, problem: LinkProblem, retry_in_s: float | None) -> None:
+        """A failed attempt (or a dropped link): remembered for the state, logged when due."""
+        self.link_error = problem.message
+        if problem.code == "link_lost" and self.link_up:
+            return  # the "link" line below says it, with the reason
+        line = self._failures.failed(self.clock.now(), problem.message)
+        if line is None:
+            return
+        self._emit(
+            "link_failed",
+            level="warning",
+            problem=problem.code,
+            error=problem.message,
+            attempts=line.attempts,
+            unlogged=line.unlogged,
+            retry_in_s=None if retry_in_s is None else round(retry_in_s, 1),
+        )
 
     async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
         if event.detail.startswith(ECHO_DETAIL_PREFIX):

@@ -69,6 +69,7 @@ def device_state(runtime: DeviceRuntime) -> DeviceState:
         armed_remaining_s=runtime.arming.remaining_s(now),
         last_error=runtime.last_error
         or (snap.reason if snap.state == SessionState.ABORTED else None),
+        link_error=None if runtime.link_up else runtime.link_error,
         info=info if info.address else None,
     )
 

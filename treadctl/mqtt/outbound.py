@@ -50,6 +50,8 @@ class DeviceState:
     armed: bool = False
     armed_remaining_s: float | None = None
     last_error: str | None = None
+    link_error: str | None = None
+    """Why the treadmill is not connected (the last failed attempt, explained), else None."""
     info: DeviceInfo | None = None
 
 
@@ -145,6 +147,7 @@ def state_json(state: DeviceState, *, link: bool) -> dict[str, JsonValue]:
         "armed": state.armed,
         "armed_remaining_s": state.armed_remaining_s,
         "last_error": state.last_error,
+        "link_error": None if link else state.link_error,
         "device": device_info_json(state.info),
     }
 
