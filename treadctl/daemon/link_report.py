@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from treadctl.backoff import backoff_delay
+
 FIRST_REPEAT_S = 10.0
 """A repeated failure is logged again after this long, then after twice as long, ...
 (project choice: a person reading the journal sees the reason at once, and the journal does
@@ -39,22 +41,24 @@ class FailureLog:
     _unlogged: int = 0
     _last_message: str | None = None
     _next_at: float = 0.0
-    _repeat_s: float = 0.0
+    _lines: int = 0
+    """Lines logged for the current message (the repeat interval grows with them)."""
 
     def failed(self, now: float, message: str) -> FailureLine | None:
         """One more failed attempt; the line to log, or None when it is not due."""
         self.attempts += 1
         if message != self._last_message:
-            self._repeat_s = self.first_repeat_s
+            self._lines = 0
         elif now < self._next_at:
             self._unlogged += 1
             return None
-        else:
-            self._repeat_s = min(self._repeat_s * 2, self.max_repeat_s)
+        self._lines += 1
         line = FailureLine(self.attempts, self._unlogged)
         self._last_message = message
         self._unlogged = 0
-        self._next_at = now + self._repeat_s
+        self._next_at = now + backoff_delay(
+            self._lines, initial_s=self.first_repeat_s, maximum_s=self.max_repeat_s
+        )
         return line
 
     def recovered(self) -> int:
@@ -64,4 +68,5 @@ class FailureLog:
         self._unlogged = 0
         self._last_message = None
         self._next_at = 0.0
+        self._lines = 0
         return attempts
