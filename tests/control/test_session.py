@@ -314,3 +314,14 @@ def test_snapshot_carries_caps_and_cue(rig: Rig) -> None:
     assert snap.facing == "backward"
     assert snap.segment_count == 4
     assert snap.remaining_s is not None
+
+
+def test_choosing_a_profile_while_a_session_runs_is_refused_in_words_that_fit(rig: Rig) -> None:
+    # "Arm" means enabling remote control everywhere else (MQTT `arm`); picking a profile
+    # is "select" (issue 12, defect 7).
+    started(rig)
+    with pytest.raises(BeltStateError) as info:
+        rig.runner.arm(short())
+    assert str(info.value) == "cannot select a profile while session running"
+    assert "arm" not in str(info.value).split()
+    assert rig.runner.state == SessionState.RUNNING

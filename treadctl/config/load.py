@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from treadctl.config.model import DEFAULT_CONFIG_PATH, Config
 from treadctl.errors import TreadctlError
+from treadctl.numbers import EnvironmentText
 
 CREDENTIALS = {"mqtt_password": ("mqtt", "password"), "history_url": ("history", "url")}
 """systemd credential name → configuration key (``LoadCredential=mqtt_password:/etc/...``)."""
@@ -79,6 +80,21 @@ class _EnvSource(EnvSettingsSource):
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return {key.lower(): value for key, value in self._env.items()}
+
+    def __call__(self) -> dict[str, Any]:
+        # Every environment value is text: mark it, so number settings parse it (they refuse
+        # text from files, treadctl.numbers).
+        return {key: _as_environment_text(value) for key, value in super().__call__().items()}
+
+
+def _as_environment_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return EnvironmentText(value)
+    if isinstance(value, dict):
+        return {key: _as_environment_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_environment_text(item) for item in value]
+    return value
 
 
 class _CredentialsSource(PydanticBaseSettingsSource):

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from treadctl.config import limits
+from treadctl.numbers import Number, WholeNumber
 from treadctl.units import kmh_to_centi
 
 DEFAULT_CONFIG_PATH = Path("/etc/treadctl/config.toml")
@@ -108,7 +109,7 @@ def _mqtt_protocol(value: Any) -> Any:
 
 
 UserCap = Annotated[
-    float,
+    Number,
     _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
     _at_most(limits.ABSOLUTE_CAP_KMH, "absolute cap"),
     _at_most(limits.DEFAULT_USER_CAP_KMH, f"user cap, may only be lowered; {_DEFAULTS}"),
@@ -141,7 +142,7 @@ class DeviceConfig(Section):
     """Lowers ``safety.user_cap_kmh`` for this treadmill; never raises it."""
     simulator: bool = False
     """True for the bundled simulator. Time compression (``--speedup``) is refused otherwise."""
-    speedup: Annotated[float, Field(ge=1, le=1000)] = 1.0
+    speedup: Annotated[Number, Field(ge=1, le=1000)] = 1.0
     """Time compression for ``treadctl run`` against a simulator started with the same
     ``--speedup``: the daemon's clock for this treadmill runs this many times faster (ramps,
     segments, stale-telemetry and arming times in simulated seconds). Only with
@@ -191,13 +192,13 @@ class BleConfig(Section):
     """Bumble HCI transport, e.g. ``tcp-client:127.0.0.1:9000``; required with ``bumble``."""
     adapter: str | None = None
     """BlueZ adapter (``hci0``); the system default when absent."""
-    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
-    scan_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
-    control_point_deadline_s: Annotated[float, Field(gt=0, le=10)] = 3.0
+    connect_timeout_s: Annotated[Number, Field(gt=0, le=120)] = 20.0
+    scan_timeout_s: Annotated[Number, Field(gt=0, le=120)] = 10.0
+    control_point_deadline_s: Annotated[Number, Field(gt=0, le=10)] = 3.0
     """How long a control procedure waits for its indication (FTMS §4.16.3; 3 s default)."""
-    idle_release_s: Annotated[float, Field(gt=0)] = 60.0
+    idle_release_s: Annotated[Number, Field(gt=0)] = 60.0
     """Release control after this long without a session, so the console is not locked."""
-    reconnect_max_backoff_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    reconnect_max_backoff_s: Annotated[Number, Field(gt=0, le=600)] = 30.0
 
 
 class MqttTlsConfig(Section):
@@ -224,25 +225,25 @@ class MqttConfig(Section):
 
     enabled: bool = False
     host: str = "localhost"
-    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    port: Annotated[WholeNumber, Field(ge=1, le=65535)] = 1883
     protocol: Annotated[Literal["5", "3.1.1"], BeforeValidator(_mqtt_protocol)] = "5"
     client_id: str | None = None
     """Stable MQTT client identifier; ``treadctl-<hostname>`` when absent."""
     username: str | None = None
     password: SecretStr | None = None
     """Better from ``$CREDENTIALS_DIRECTORY/mqtt_password`` or ``TREADCTL_MQTT__PASSWORD``."""
-    keepalive_s: Annotated[int, Field(ge=5, le=600)] = 30
+    keepalive_s: Annotated[WholeNumber, Field(ge=5, le=600)] = 30
     tls: MqttTlsConfig = MqttTlsConfig()
     topic_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "treadctl"
     discovery: bool = True
     """Publish Home Assistant MQTT discovery."""
     discovery_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "homeassistant"
-    telemetry_min_interval_s: Annotated[float, Field(ge=0, le=60)] = 0.0
+    telemetry_min_interval_s: Annotated[Number, Field(ge=0, le=60)] = 0.0
     """Rate limit: at most one telemetry message per device per interval (0: every record)."""
-    command_max_age_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    command_max_age_s: Annotated[Number, Field(gt=0, le=60)] = 10.0
     """Commands older than this (timestamp field or message expiry) are refused: a stale
     command no longer reflects what the person wants."""
-    arming_expiry_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    arming_expiry_s: Annotated[Number, Field(gt=0, le=3600)] = 120.0
     """Remote control stays armed this long after ``arm`` (and is disarmed by safety events)."""
 
     def client_identifier(self) -> str:
@@ -261,25 +262,25 @@ class SafetyConfig(Section):
     user_cap_kmh: UserCap = limits.DEFAULT_USER_CAP_KMH
     """Highest speed for every treadmill (a treadmill's own cap may only lower it)."""
     no_handrails_cap_kmh: Annotated[
-        float,
+        Number,
         _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
         _at_most(limits.NO_HANDRAILS_CAP_KMH, f"cap without handrails, {_DEFAULTS}"),
     ] = limits.NO_HANDRAILS_CAP_KMH
     acceleration_kmh_per_s: Annotated[
-        float,
+        Number,
         _at_least(limits.FINEST_SPEED_KMH, "the finest speed step per second"),
         _at_most(limits.ACCELERATION_LIMIT_KMH_PER_S, f"acceleration limit, {_DEFAULTS}"),
     ] = limits.ACCELERATION_LIMIT_KMH_PER_S
     max_incline_percent: Annotated[
-        float, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, f"incline cap, {_DEFAULTS}")
+        Number, Field(ge=0), _at_most(limits.INCLINE_CAP_PERCENT, f"incline cap, {_DEFAULTS}")
     ] = limits.INCLINE_CAP_PERCENT
     incline_ramp_percent_per_min: Annotated[
-        float,
+        Number,
         _at_least(limits.FINEST_INCLINE_PERCENT, "the finest incline step per minute"),
         _at_most(limits.INCLINE_RAMP_PERCENT_PER_MIN, "incline ramp limit"),
     ] = limits.INCLINE_RAMP_PERCENT_PER_MIN
     stale_telemetry_s: Annotated[
-        float,
+        Number,
         _at_most(limits.STALE_TELEMETRY_S, "stale-telemetry default; shorter is stricter"),
         _at_least(limits.STALE_TELEMETRY_FLOOR_S, "treadmills send data about once a second"),
     ] = limits.STALE_TELEMETRY_S

@@ -199,7 +199,7 @@ class SessionRunner:
     def arm(self, profile: Profile) -> None:
         """Check ``profile`` for the limits in force and this device, and get ready."""
         if self._state not in (SessionState.IDLE, SessionState.ARMING, *TERMINAL):
-            raise BeltStateError("arm a profile", f"session {self._state.value}")
+            raise BeltStateError("select a profile", f"session {self._state.value}")
         problems = check_profile(profile, self._belt.limits)
         info = self._belt.info
         if info.speed_range is None:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from treadctl.numbers import Number
 from treadctl.units import kmh_to_centi, percent_to_deci
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*min)?\s*(?:(\d+)\s*s)?\s*$")
@@ -75,8 +76,8 @@ class Segment(BaseModel):
 
     kind: SegmentKind
     duration: int = Field(description="'5 min', '90 s' or '2 min 30 s'")
-    speed_kmh: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    incline_percent: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    speed_kmh: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = None
+    incline_percent: Annotated[Number, Field(ge=0, allow_inf_nan=False)] = 0.0
     direction: Direction | None = None
     belt: RestBelt | None = None
     name: str | None = None
@@ -160,7 +161,7 @@ class Profile(BaseModel):
     level: Level
     needs_handrails: bool
     supervised: bool = False
-    cap_kmh: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    cap_kmh: Annotated[Number, Field(gt=0, allow_inf_nan=False)]
     segments: Annotated[list[Segment], Field(min_length=1)]
 
     @field_validator("cap_kmh")
