@@ -7,7 +7,8 @@ speed). The one exception is :class:`EnvironmentText`: every environment variabl
 the configuration's environment source marks its values with it, and those are parsed as
 numbers as before (``TREADCTL_SAFETY__USER_CAP_KMH=2.5``).
 
-Use :data:`Number` for floats and :data:`WholeNumber` for ints; add bounds with
+A whole-number field (:data:`WholeNumber`) also refuses floats: ``2.0`` sessions or years is a
+typo for ``2``. Use :data:`Number` for floats and :data:`WholeNumber` for ints; add bounds with
 ``Annotated[Number, Field(...)]``. Pure module (pydantic only).
 """
 
@@ -32,8 +33,18 @@ def _only_numbers(value: object) -> object:
     return value
 
 
+def _only_whole_numbers(value: object) -> object:
+    if isinstance(value, bool | float):
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        raise ValueError(f"must be a whole number (an integer), not {shown}")
+    if isinstance(value, str) and not isinstance(value, EnvironmentText):
+        raise ValueError(f"must be a whole number (an integer), not text ({value!r})")
+    return value
+
+
 Number = Annotated[float, BeforeValidator(_only_numbers)]
 """A float setting: ints and floats, never a boolean or (outside the environment) text."""
 
-WholeNumber = Annotated[int, BeforeValidator(_only_numbers)]
-"""An int setting: whole numbers, never a boolean or (outside the environment) text."""
+WholeNumber = Annotated[int, BeforeValidator(_only_whole_numbers)]
+"""An int setting: ints only, never a boolean, a float (``2.0``) or (outside the environment)
+text."""

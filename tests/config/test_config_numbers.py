@@ -87,14 +87,24 @@ def test_the_walk_finds_the_number_fields() -> None:
     assert len(NUMBER_FIELDS) >= 15
 
 
+LIST_ITEMS: dict[str, dict[str, Any]] = {
+    "devices": {"id": "pad", "address": "AA:BB:CC:DD:EE:FF", "has_handrails": True},
+    "people": {"id": "ann", "name": "Ann"},
+}
+"""A valid item of each list section (a new list section needs one here)."""
+
+
 @pytest.mark.parametrize("path", NUMBER_FIELDS, ids=".".join)
 def test_every_number_setting_refuses_a_boolean(path: tuple[str, ...]) -> None:
-    data: dict[str, Any] = {
-        "devices": [{"id": "pad", "address": "AA:BB:CC:DD:EE:FF", "has_handrails": True}]
-    }
+    data: dict[str, Any] = {"devices": [dict(LIST_ITEMS["devices"])]}
     node: Any = data
     for key in path[:-1]:
-        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+        if key.isdigit():
+            node = node[int(key)]
+        elif key in LIST_ITEMS:
+            node = node.setdefault(key, [dict(LIST_ITEMS[key])])
+        else:
+            node = node.setdefault(key, {})
     node[path[-1]] = True
     with pytest.raises(ValidationError) as info:
         Config.model_validate(data)

@@ -94,13 +94,6 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-def _strict_int(value: Any) -> Any:
-    # ``true`` is not an age, and 70.5 is not a whole number of years.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be a whole number")
-    return value
-
-
 def _mqtt_protocol(value: Any) -> Any:
     # TOML users write `protocol = 5`; the environment gives strings.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -306,9 +299,9 @@ class PersonConfig(Section):
     default: bool = False
     """The person a session is for when a command names nobody (the only person is always
     the default)."""
-    age: Annotated[int, Field(ge=1, le=120), BeforeValidator(_strict_int)] | None = None
+    age: Annotated[WholeNumber, Field(ge=1, le=120)] | None = None
     """For heart-rate settings later; stored, not used yet."""
-    hr_max_bpm: Annotated[int, Field(ge=60, le=240), BeforeValidator(_strict_int)] | None = None
+    hr_max_bpm: Annotated[WholeNumber, Field(ge=60, le=240)] | None = None
     """A measured maximum heart rate (always wins over an age estimate); not used yet."""
 
 
@@ -321,7 +314,7 @@ class HistoryConfig(Section):
     ``<state_dir>/history.sqlite3``. A secret (it may hold a password): never printed."""
     programs_dir: Path | None = None
     """Extra program files next to the bundled ones."""
-    queue_size: Annotated[int, Field(ge=10, le=100_000)] = 2000
+    queue_size: Annotated[WholeNumber, Field(ge=10, le=100_000)] = 2000
     """Writes that may wait for a slow database before new ones are dropped (and reported)."""
 
     @field_validator("url")

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from treadctl.errors import TreadctlError
 from treadctl.history import progression as P
+from treadctl.numbers import WholeNumber
 from treadctl.workout.check import FieldPath, Problem
 from treadctl.workout.loader import _pydantic_problem, _walk
 
@@ -55,16 +56,16 @@ class RulesModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    advance_after_sessions: Annotated[StrictInt, Field(ge=P.ADVANCE_AFTER_SESSIONS, le=10)] = (
+    advance_after_sessions: Annotated[WholeNumber, Field(ge=P.ADVANCE_AFTER_SESSIONS, le=10)] = (
         P.ADVANCE_AFTER_SESSIONS
     )
-    advance_pain_at_most: Annotated[StrictInt, Field(ge=0, le=P.ADVANCE_PAIN_AT_MOST)] = (
+    advance_pain_at_most: Annotated[WholeNumber, Field(ge=0, le=P.ADVANCE_PAIN_AT_MOST)] = (
         P.ADVANCE_PAIN_AT_MOST
     )
-    step_back_pain_above: Annotated[StrictInt, Field(ge=0, le=P.STEP_BACK_PAIN_ABOVE)] = (
+    step_back_pain_above: Annotated[WholeNumber, Field(ge=0, le=P.STEP_BACK_PAIN_ABOVE)] = (
         P.STEP_BACK_PAIN_ABOVE
     )
-    rest_hours: Annotated[StrictInt, Field(ge=P.REST_HOURS, le=24 * 14)] = P.REST_HOURS
+    rest_hours: Annotated[WholeNumber, Field(ge=P.REST_HOURS, le=24 * 14)] = P.REST_HOURS
 
 
 class Program(BaseModel):

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from treadctl.control.port import Reading
 from treadctl.control.session import SessionSnapshot, SessionState
 from treadctl.history.records import EndReason, Sample, SessionRecord
+from treadctl.observations import Reading
 from treadctl.workout.summary import SessionSummary
 
 SAMPLE_INTERVAL_S = 1.0
