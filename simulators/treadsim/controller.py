@@ -19,11 +19,29 @@ Bumble 0.0.236's ``bumble.controller.Controller`` (a controller on a ``LocalLink
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bumble import hci, ll
 from bumble.controller import Controller
 
 logger = logging.getLogger(__name__)
+
+SCAN_ACTIVE = 0x01
+"""LE_Scan_Type / Scan_Type[i] "active scanning" (Core v5.3 Vol 4 Part E §7.8.10, §7.8.64)."""
+_ExtProps = hci.HCI_LE_Set_Extended_Advertising_Parameters_Command.AdvertisingProperties
+_ExtEvent = hci.HCI_LE_Extended_Advertising_Report_Event.EventType
+_LegacyEvent = hci.HCI_LE_Advertising_Report_Event.EventType
+_AdvType = hci.HCI_LE_Set_Advertising_Parameters_Command.AdvertisingType
+
+
+@dataclass(frozen=True, slots=True)
+class Advertiser:
+    """What a scanner can learn of the advertiser behind one advertising PDU."""
+
+    connectable: bool
+    scannable: bool
+    legacy: bool
+    scan_response: bytes
 
 
 class SimController(Controller):
@@ -84,6 +102,111 @@ class SimController(Controller):
             )
             return
         super().on_hci_disconnect_command(command)
+
+    # Finding 5: advertising reports with the advertiser's type and scan response.
+    def on_hci_le_set_extended_scan_parameters_command(
+        self, command: hci.HCI_LE_Set_Extended_Scan_Parameters_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        """Core v5.3 Vol 4 Part E §7.8.64: remember whether the scan is active (Bumble drops
+        Scan_Type)."""
+        result = super().on_hci_le_set_extended_scan_parameters_command(command)
+        self.le_scan_type = int(any(t == SCAN_ACTIVE for t in command.scan_types))
+        return result
+
+    def on_advertising_pdu(self, pdu: ll.AdvInd | ll.AdvExtInd) -> None:
+        if self.le_scan_enable:
+            self._report(pdu, self.advertiser_of(pdu))
+        # Bumble's own handling for the rest (a pending connection, periodic sync), without
+        # its reports.
+        scanning, self.le_scan_enable = self.le_scan_enable, False
+        try:
+            super().on_advertising_pdu(pdu)
+        finally:
+            self.le_scan_enable = scanning
+
+    def advertiser_of(self, pdu: ll.AdvInd | ll.AdvExtInd) -> Advertiser:
+        """The advertiser's type and scan response, from its controller on the same link."""
+        address = pdu.advertiser_address
+        for controller in self.link.controllers if self.link is not None else ():
+            if controller is self:
+                continue
+            legacy = controller.le_legacy_advertiser
+            if legacy.enabled and legacy.address == address:
+                kind = legacy.advertising_type
+                return Advertiser(
+                    connectable=kind in (_AdvType.ADV_IND, _AdvType.ADV_DIRECT_IND),
+                    scannable=kind in (_AdvType.ADV_IND, _AdvType.ADV_SCAN_IND),
+                    legacy=True,
+                    scan_response=bytes(legacy.scan_response_data),
+                )
+            for advertising_set in controller.advertising_sets.values():
+                parameters = advertising_set.parameters
+                if (
+                    advertising_set.enabled
+                    and parameters is not None
+                    and advertising_set.address == address
+                ):
+                    props = _ExtProps(parameters.advertising_event_properties)
+                    return Advertiser(
+                        connectable=bool(props & _ExtProps.CONNECTABLE_ADVERTISING),
+                        scannable=bool(props & _ExtProps.SCANNABLE_ADVERTISING),
+                        legacy=bool(props & _ExtProps.USE_LEGACY_ADVERTISING_PDUS),
+                        scan_response=bytes(advertising_set.scan_response_data),
+                    )
+        # Not on this link any more (it stopped meanwhile): report what the PDU says.
+        return Advertiser(connectable=True, scannable=False, legacy=True, scan_response=b"")
+
+    def _report(self, pdu: ll.AdvInd | ll.AdvExtInd, source: Advertiser) -> None:
+        respond = self.le_scan_type == SCAN_ACTIVE and source.scannable
+        extended = bool(self.le_features & hci.LeFeatureMask.LE_EXTENDED_ADVERTISING)
+        if extended:
+            kind = _ExtEvent(0)
+            if source.connectable:
+                kind |= _ExtEvent.CONNECTABLE_ADVERTISING
+            if source.scannable:
+                kind |= _ExtEvent.SCANNABLE_ADVERTISING
+            if source.legacy:
+                kind |= _ExtEvent.LEGACY_ADVERTISING_PDU_USED
+            self._send_extended(pdu, kind, pdu.data)
+            if respond:
+                self._send_extended(pdu, kind | _ExtEvent.SCAN_RESPONSE, source.scan_response)
+            return
+        if source.connectable:
+            legacy_kind = _LegacyEvent.ADV_IND
+        elif source.scannable:
+            legacy_kind = _LegacyEvent.ADV_SCAN_IND
+        else:
+            legacy_kind = _LegacyEvent.ADV_NONCONN_IND
+        self._send_legacy(pdu, legacy_kind, pdu.data)
+        if respond:
+            self._send_legacy(pdu, _LegacyEvent.SCAN_RSP, source.scan_response)
+
+    def _send_extended(self, pdu: ll.AdvInd | ll.AdvExtInd, kind: int, data: bytes) -> None:
+        report = hci.HCI_LE_Extended_Advertising_Report_Event.Report(
+            event_type=kind,
+            address_type=pdu.advertiser_address.address_type,
+            address=pdu.advertiser_address,
+            primary_phy=hci.Phy.LE_1M,
+            secondary_phy=hci.Phy.LE_1M,
+            advertising_sid=pdu.sid if isinstance(pdu, ll.AdvExtInd) else 0,
+            tx_power=hci.HCI_LE_Extended_Advertising_Report_Event.TX_POWER_INFORMATION_NOT_AVAILABLE,
+            rssi=-50,
+            periodic_advertising_interval=0,
+            direct_address_type=0,
+            direct_address=hci.Address.ANY,
+            data=data,
+        )
+        self.send_hci_packet(hci.HCI_LE_Extended_Advertising_Report_Event([report]))
+
+    def _send_legacy(self, pdu: ll.AdvInd | ll.AdvExtInd, kind: int, data: bytes) -> None:
+        report = hci.HCI_LE_Advertising_Report_Event.Report(
+            event_type=kind,
+            address_type=pdu.advertiser_address.address_type,
+            address=pdu.advertiser_address,
+            data=data,
+            rssi=-50,
+        )
+        self.send_hci_packet(hci.HCI_LE_Advertising_Report_Event([report]))
 
     def on_host_lost(self) -> None:
         """The host behind this controller went away (its transport closed)."""

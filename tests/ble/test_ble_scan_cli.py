@@ -68,3 +68,14 @@ def test_bumble_without_a_transport_is_a_usage_error(capsys: pytest.CaptureFixtu
 
 def test_a_nonpositive_timeout_is_a_usage_error() -> None:
     assert main(["scan", "--timeout", "0"]) == EXIT_USAGE
+
+
+@pytest.mark.crossprocess
+async def test_scan_hears_a_name_carried_only_in_the_scan_response(tmp_path: Path) -> None:
+    async with simulator_process(tmp_path, preset="citysports-wp8", speedup=20) as proc:
+        code, out = await _scan(
+            "--backend", "bumble", "--transport", proc.hci_client_spec, "--timeout", "1", "--json"
+        )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [row["name"] for row in rows] == ["CITYSPORTS-Linker"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
 from bumble import hci
@@ -33,18 +33,30 @@ from treadctl.ble.errors import BleTransportError
 LOCAL_SCHEME = "local:"
 HOST_NAME = "treadctl"
 
-_local_links: dict[str, LocalLink] = {}
+ControllerFactory = Callable[[str, LocalLink], Controller]
+"""Makes the host's virtual controller on a local link (name, link)."""
+
+
+def _bumble_controller(name: str, link: LocalLink) -> Controller:
+    return Controller(name, link=link)
+
+
+_local_links: dict[str, tuple[LocalLink, ControllerFactory]] = {}
 
 
 @contextlib.contextmanager
-def register_local_link(name: str, link: LocalLink) -> Iterator[str]:
+def register_local_link(
+    name: str, link: LocalLink, *, controller: ControllerFactory = _bumble_controller
+) -> Iterator[str]:
     """Make ``link`` reachable as transport ``local:<name>`` while the context is open.
 
-    Yields the transport spec. Test and demo facility (see module docstring).
+    Yields the transport spec. ``controller`` makes the host's virtual controller (default:
+    Bumble's; a test may pass the simulator's, which fixes gaps of Bumble's, docs/simulator.md).
+    Test and demo facility (see module docstring).
     """
     if name in _local_links:
         raise ValueError(f"local link {name!r} is already registered")
-    _local_links[name] = link
+    _local_links[name] = (link, controller)
     try:
         yield f"{LOCAL_SCHEME}{name}"
     finally:
@@ -93,10 +105,11 @@ class BumbleHost:
 async def _open_host(spec: str) -> BumbleHost:
     if spec.startswith(LOCAL_SCHEME):
         name = spec.removeprefix(LOCAL_SCHEME)
-        link = _local_links.get(name)
-        if link is None:
+        registered = _local_links.get(name)
+        if registered is None:
             raise BleTransportError(spec, "no in-process link registered under that name")
-        controller = Controller(f"{HOST_NAME}-{name}", link=link)
+        link, make_controller = registered
+        controller = make_controller(f"{HOST_NAME}-{name}", link)
         device = Device(name=HOST_NAME, host=Host(controller, AsyncPipeSink(controller)))
         host = BumbleHost(spec, device, controller=controller, link=link)
     else:
