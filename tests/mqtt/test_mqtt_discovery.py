@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
-from treadctl.mqtt.outbound import Caps, DeviceState, ProfileSummary, state_json, telemetry_json
+from treadctl.mqtt.outbound import (
+    Caps,
+    DeviceState,
+    HeartRateState,
+    ProfileSummary,
+    state_json,
+    telemetry_json,
+)
 from treadctl.mqtt.topics import Topics
 from treadctl.observations import DeviceInfo, InclineRange, Reading, SpeedRange
 
@@ -217,7 +224,9 @@ def test_the_entities_the_issue_asks_for() -> None:
         "speed", "distance", "incline", "elapsed", "remaining", "heart_rate", "energy",
         "steps", "session", "segment", "cue",
     }  # fmt: skip
-    assert {k for k, v in c.items() if v["p"] == "binary_sensor"} == {"link", "armed", "running"}
+    assert {k for k, v in c.items() if v["p"] == "binary_sensor"} == {
+        "link", "armed", "running", "heart_rate_hold",
+    }  # fmt: skip
     assert {k for k, v in c.items() if v["p"] == "button"} == {
         "start", "pause", "resume", "stop", "emergency_stop", "arm",
     }  # fmt: skip
@@ -229,6 +238,11 @@ def test_the_entities_the_issue_asks_for() -> None:
     assert c["remaining"]["device_class"] == "duration"
     assert c["heart_rate"]["unit_of_measurement"] == "bpm"
     assert "device_class" not in c["heart_rate"]
+    assert c["heart_rate"]["state_topic"] == "treadctl/tm1/state"
+    assert c["heart_rate"]["value_template"] == "{{ value_json.heart_rate_bpm }}"
+    assert c["heart_rate_hold"]["value_template"] == (
+        "{{ 'ON' if value_json.heart_rate_holding else 'OFF' }}"
+    )
     assert c["energy"]["unit_of_measurement"] == "kcal"
     assert c["energy"]["state_class"] == "total_increasing"
     for key in ("start", "pause", "resume", "stop", "emergency_stop", "arm"):
@@ -293,3 +307,21 @@ def test_no_speed_number_without_range_and_cap(state: DeviceState) -> None:
 
 def test_no_profile_select_without_profiles() -> None:
     assert "profile" not in build(profiles=[])["components"]
+
+
+def test_heart_rate_keys_in_the_state() -> None:
+    none = state_json(DeviceState(), link=True)
+    assert none["heart_rate_bpm"] is None
+    assert none["heart_rate_holding"] is False
+    hr = HeartRateState(
+        bpm=112, source="strap", contact="detected", holding=True, hold_reason="above soft"
+    )
+    state = state_json(DeviceState(heart_rate=hr), link=True)
+    assert {k: v for k, v in state.items() if k.startswith("heart_rate")} == {
+        "heart_rate_bpm": 112,
+        "heart_rate_source": "strap",
+        "heart_rate_contact": "detected",
+        "heart_rate_holding": True,
+        "heart_rate_hold_reason": "above soft",
+        "heart_rate_battery_percent": None,
+    }

@@ -70,10 +70,11 @@ SENSORS: tuple[SensorSpec, ...] = (
         "remaining", "Remaining time", "telemetry", "remaining_s", "s", "duration", "measurement"
     ),
     # Heart rate has no device class in Home Assistant: plain bpm (docs/references.md#ha-discovery).
+    # From the state: the source the heart-rate guard follows (a strap, else the treadmill).
     SensorSpec(
         "heart_rate",
         "Heart rate",
-        "telemetry",
+        "state",
         "heart_rate_bpm",
         "bpm",
         None,
@@ -96,6 +97,7 @@ BINARY_SENSORS: tuple[tuple[str, str, str, str | None], ...] = (
     ("link", "Treadmill link", "link", "connectivity"),
     ("armed", "Remote control armed", "armed", None),
     ("running", "Running", "running", "running"),
+    ("heart_rate_hold", "Heart-rate guard holding", "heart_rate_holding", None),
 )
 
 BUTTONS: tuple[tuple[str, str, str], ...] = (

@@ -28,6 +28,22 @@ class Caps:
 
 
 @dataclass(frozen=True, slots=True)
+class HeartRateState:
+    """The heart rate the daemon follows for a device, and what the guard makes of it."""
+
+    bpm: int | None
+    """The last plausible value (None: none, or the signal is lost)."""
+    source: str
+    """``strap`` or ``treadmill``."""
+    contact: str | None = None
+    """``detected``, ``not_detected``, ``not_supported``; None before any sample."""
+    holding: bool = False
+    """The heart-rate guard holds speed and incline increases."""
+    hold_reason: str | None = None
+    battery_percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     """One device's state as the daemon sees it. The link comes from ``set_availability``."""
 
@@ -53,6 +69,8 @@ class DeviceState:
     link_error: str | None = None
     """Why the treadmill is not connected (the last failed attempt, explained), else None."""
     info: DeviceInfo | None = None
+    heart_rate: HeartRateState | None = None
+    """None when the device has no heart-rate source."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +167,19 @@ def state_json(state: DeviceState, *, link: bool) -> dict[str, JsonValue]:
         "last_error": state.last_error,
         "link_error": None if link else state.link_error,
         "device": device_info_json(state.info),
+        **heart_rate_json(state.heart_rate),
+    }
+
+
+def heart_rate_json(hr: HeartRateState | None) -> dict[str, JsonValue]:
+    """The ``heart_rate_*`` keys of the state (all present, null without a source)."""
+    return {
+        "heart_rate_bpm": hr.bpm if hr is not None else None,
+        "heart_rate_source": hr.source if hr is not None else None,
+        "heart_rate_contact": hr.contact if hr is not None else None,
+        "heart_rate_holding": hr.holding if hr is not None else False,
+        "heart_rate_hold_reason": hr.hold_reason if hr is not None else None,
+        "heart_rate_battery_percent": hr.battery_percent if hr is not None else None,
     }
 
 
