@@ -7,6 +7,8 @@ for all of them, and runs everything in a single ``asyncio.TaskGroup``:
 - per treadmill: its link supervisor, observation pump, governed treadmill and session loop;
 - the bridge's request and emergency-stop consumers (emergency stops have their own task, so a
   slow command can never delay one);
+- the spoken cues (``treadctl.daemon.speech``): per treadmill a follower of its session, the
+  speech task and the cue-event publisher, when ``[speech]`` or MQTT cue events are on;
 - the systemd notifier: ``READY=1`` once every link and the broker are up (or the start-up
   deadline passed: a treadmill that is switched off must not make systemd restart us in a loop;
   ``STATUS=`` then says what is down), ``STATUS=`` summaries, ``WATCHDOG=1`` only while the event
@@ -23,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -37,6 +39,7 @@ from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.instance import LockUnavailableError, instance_lock
 from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
 from treadctl.daemon.profiles import ProfileCatalog
+from treadctl.daemon.speech import Cues, build_speaker
 
 STARTUP_DEADLINE_S = 30.0
 """READY=1 is sent at the latest this long after start, even if a treadmill is not reachable
@@ -53,6 +56,16 @@ def device_clock(speedup: float) -> Clock:
     """The real monotonic clock, or a :class:`ScaledClock` for a simulator configured with
     ``speedup`` (the configuration refuses a speedup for anything but a simulator)."""
     return MonotonicClock() if speedup == 1.0 else ScaledClock(speedup)
+
+
+def _cues(config: Config, devices: Mapping[str, DeviceRuntime], log: Any) -> Cues | None:
+    """Spoken cues when ``[speech] enabled``, cue events when MQTT and ``mqtt_events`` are on;
+    None when neither (nothing is scheduled then)."""
+    publish = config.mqtt.enabled and config.speech.mqtt_events
+    if not (config.speech.enabled or publish):
+        return None
+    speaker = build_speaker(config.speech, config.state_dir) if config.speech.enabled else None
+    return Cues(devices, speaker, log, publish=publish)
 
 
 class _Shutdown(Exception):
@@ -96,6 +109,7 @@ class Daemon:
                 log=self._device_log,
                 reconnect_max_backoff_s=config.ble.reconnect_max_backoff_s,
             )
+        self.cues = _cues(config, self.devices, self.log)
         self._stop = asyncio.Event()
         self._stop_reason = "requested"
         self.bridge_up: Callable[[], bool] = lambda: True
@@ -147,6 +161,8 @@ class Daemon:
                             tg.create_task(self._serve(sink, urgent=False), name="mqtt-requests")
                             tg.create_task(self._serve(sink, urgent=True), name="mqtt-emergency")
                         tg.create_task(self._notify_loop(), name="systemd-notify")
+                        if self.cues is not None:
+                            tg.create_task(self.cues.run(sink), name="cues")
                         await self._stop.wait()
                         self.log.info("stopping", reason=self._stop_reason)
                         self._notify(

@@ -108,6 +108,15 @@ class DeviceSink(Protocol):
     async def state(self, runtime: DeviceRuntime) -> None: ...
 
 
+class CueListener(Protocol):
+    """Told about session starts and safety reactions (the daemon's spoken cues). Both calls
+    are synchronous and must return at once: they are made on the observation path."""
+
+    def session_started(self, device: str) -> None: ...
+
+    def safety(self, device: str, kind: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SessionResult:
     """A session that ended, with its summary."""
@@ -162,6 +171,8 @@ class DeviceRuntime:
         self.session_id: str | None = None
         """Id of the current (or last) session, on its log lines: ``<profile>-<8 hex>``."""
         self._changed = asyncio.Event()
+        self.cues: CueListener | None = None
+        """Spoken cues (set by the daemon when speech or cue events are on)."""
 
     # ----------------------------------------------------------------- running
 
@@ -225,6 +236,8 @@ class DeviceRuntime:
             for notice in self.governed.drain_notices():
                 self._emit("governor", what=notice.what, latch=notice.latch)
                 reaction = SAFETY_EVENTS[notice.latch] if notice.latch is not None else None
+                if reaction is not None and self.cues is not None:
+                    self.cues.safety(self.id, reaction.reason.value)
                 if reaction is not None and reaction.disarms:
                     self.arming.safety_event(reaction.reason.value)
                 if reaction is not None and reaction.published and sink is not None:
@@ -244,6 +257,8 @@ class DeviceRuntime:
         self.governed.stop(reason=reason)
         self.arming.safety_event("restart")
         self._emit("restart_stop", speed_kmh=reading.speed / 100)
+        if self.cues is not None:
+            self.cues.safety(self.id, "restart_stop")
         if sink is not None:
             await sink.event(self.id, "restart_stop", reason, {"speed_kmh": reading.speed / 100})
 
@@ -352,6 +367,8 @@ class DeviceRuntime:
             self.arming.admit(command, now)
             self.runner.emergency_stop()
             self._emit("emergency_stop")
+            if self.cues is not None:
+                self.cues.safety(self.id, "emergency_stop")
             self._changed.set()
             return CommandResult.success({"stopping": True})
         refused = None if local else self.arming.admit(command, now)
@@ -454,6 +471,8 @@ class DeviceRuntime:
         self.selected_profile = name
         self._session_started.set()
         self._emit("session_start", profile=name)
+        if self.cues is not None:
+            self.cues.session_started(self.id)
 
     def resume_after_rest(self) -> None:
         """The person presses resume (used by the demo, which plays the person)."""
