@@ -362,7 +362,7 @@ class SpeechConfig(Section):
     """The engine program (a name on ``PATH`` or a path); it is given espeak-ng's options."""
     audio_dir: Path | None = None
     """Rendered cues (cached) and the journal ``spoken.jsonl``; ``<state_dir>/speech`` if unset."""
-    render_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    render_timeout_s: Annotated[Number, Field(gt=0, le=60)] = 5.0
     """An engine that has not finished a phrase in this time is killed (the cue is skipped)."""
     queue_size: Annotated[WholeNumber, Field(ge=1, le=64)] = 8
     """Cues waiting at most; beyond it the oldest least urgent one is dropped."""
