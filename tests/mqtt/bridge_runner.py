@@ -12,13 +12,13 @@ import sys
 import structlog
 
 from treadctl.commands import CommandResult
+from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge
-from treadctl.mqtt.settings import MqttSettings
 
 
 async def main(host: str, port: int) -> None:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    settings = MqttSettings(host=host, port=port, client_id="treadctl-runner", keepalive_s=5)
+    settings = MqttConfig(host=host, port=port, client_id="treadctl-runner", keepalive_s=5)
     async with MqttBridge(settings, [BridgeDevice("tm1", "Treadmill")]) as bridge:
         await bridge.set_availability("tm1", True)
         await bridge.wait_connected()

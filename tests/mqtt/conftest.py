@@ -9,16 +9,16 @@ import pytest
 from mqtt_watch import Watcher, watcher
 from support.mosquitto import Mosquitto, mosquitto
 
-from treadctl.mqtt.settings import MqttSettings
+from treadctl.config.mqtt import MqttConfig
 
 __all__ = ["mosquitto", "settings_for", "watch"]
 
 
 @pytest.fixture
-def settings_for() -> Callable[..., MqttSettings]:
+def settings_for() -> Callable[..., MqttConfig]:
     """Settings pointing at a broker, with fast reconnects and no birth delay for tests."""
 
-    def make(broker: Mosquitto, **overrides: Any) -> MqttSettings:
+    def make(broker: Mosquitto, **overrides: Any) -> MqttConfig:
         values: dict[str, Any] = {
             "host": broker.host,
             "port": broker.port,
@@ -26,10 +26,10 @@ def settings_for() -> Callable[..., MqttSettings]:
             "backoff_initial_s": 0.05,
             "backoff_max_s": 0.2,
             "birth_delay_max_s": 0.0,
-            "telemetry_interval_s": 0.0,
+            "telemetry_min_interval_s": 0.0,
         }
         values.update(overrides)
-        return MqttSettings(**values)
+        return MqttConfig(**values)
 
     return make
 

@@ -36,9 +36,9 @@ from treadctl.commands import (
     StartProfile,
     Stop,
 )
+from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge, Request
 from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
-from treadctl.mqtt.settings import MqttSettings
 from treadctl.observations import DeviceInfo, Reading, SpeedRange
 
 pytestmark = pytest.mark.crossprocess
@@ -78,7 +78,7 @@ async def clock() -> list[float]:
 @pytest.fixture
 async def bridge(
     mosquitto: Mosquitto,
-    settings_for: Callable[..., MqttSettings],
+    settings_for: Callable[..., MqttConfig],
     watch: Watcher,
     clock: list[float],
 ) -> AsyncIterator[MqttBridge]:
@@ -298,7 +298,7 @@ async def test_live_retained_command_is_ignored_v5(daemon: Daemon, watch: Watche
 @pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 async def test_retained_command_stored_before_connect_is_never_executed(
     mosquitto: Mosquitto,
-    settings_for: Callable[..., MqttSettings],
+    settings_for: Callable[..., MqttConfig],
     watch: Watcher,
     protocol: str,
 ) -> None:
@@ -475,7 +475,7 @@ async def test_home_assistant_birth_republishes_discovery(
 
 
 async def test_removed_device_discovery_and_topics_are_cleared(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig], watch: Watcher
 ) -> None:
     await watch.publish("homeassistant/device/old/config", '{"dev": {}}', retain=True)
     await watch.publish("treadctl/old/state", "{}", retain=True)
@@ -490,7 +490,7 @@ async def test_removed_device_discovery_and_topics_are_cleared(
 
 
 async def test_clean_exit_publishes_offline(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig], watch: Watcher
 ) -> None:
     async with MqttBridge(settings_for(mosquitto), DEVICES) as bridge:
         await bridge.wait_connected()
@@ -504,7 +504,7 @@ async def test_clean_exit_publishes_offline(
 
 
 async def test_requests_iterator_ends_when_the_bridge_closes(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings]
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig]
 ) -> None:
     seen: list[Request] = []
 
@@ -521,7 +521,7 @@ async def test_requests_iterator_ends_when_the_bridge_closes(
 
 
 async def test_broker_restart_reconnects_republishes_and_replays_nothing(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings]
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig]
 ) -> None:
     async with MqttBridge(settings_for(mosquitto), DEVICES) as bridge:
         await bridge.wait_connected()
@@ -555,7 +555,7 @@ async def test_broker_restart_reconnects_republishes_and_replays_nothing(
 
 
 async def test_too_many_waiting_requests_are_refused_busy(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig], watch: Watcher
 ) -> None:
     async with MqttBridge(settings_for(mosquitto, max_pending_requests=2), DEVICES) as bridge:
         await bridge.wait_connected()
@@ -570,7 +570,7 @@ async def test_too_many_waiting_requests_are_refused_busy(
 
 
 async def test_starts_before_the_broker_and_connects_when_it_comes(
-    tmp_path: Path, settings_for: Callable[..., MqttSettings]
+    tmp_path: Path, settings_for: Callable[..., MqttConfig]
 ) -> None:
     broker = Mosquitto(tmp_path / "late")
     async with MqttBridge(settings_for(broker), DEVICES) as bridge:
@@ -602,7 +602,7 @@ async def test_timestamp_deadline_refuses_with_too_old(
 
 
 async def test_requests_left_at_shutdown_are_refused(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig], watch: Watcher
 ) -> None:
     async with MqttBridge(settings_for(mosquitto), DEVICES) as bridge:
         await bridge.wait_connected()
@@ -615,11 +615,11 @@ async def test_requests_left_at_shutdown_are_refused(
 
 async def test_telemetry_is_rate_limited(
     mosquitto: Mosquitto,
-    settings_for: Callable[..., MqttSettings],
+    settings_for: Callable[..., MqttConfig],
     watch: Watcher,
     clock: list[float],
 ) -> None:
-    settings = settings_for(mosquitto, telemetry_interval_s=1.0)
+    settings = settings_for(mosquitto, telemetry_min_interval_s=1.0)
     async with MqttBridge(settings, DEVICES, clock=lambda: clock[0]) as bridge:
         await bridge.wait_connected()
         for speed in (100, 110, 120):  # three records within one interval

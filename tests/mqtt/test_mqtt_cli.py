@@ -11,8 +11,8 @@ from mqtt_watch import Watcher
 from support.mosquitto import Mosquitto, find_binary
 
 from treadctl.commands import CommandResult, SetSpeed, Stop
+from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge
-from treadctl.mqtt.settings import MqttSettings
 
 pytestmark = pytest.mark.crossprocess
 
@@ -21,7 +21,7 @@ HANG_GUARD_S = 10.0
 
 @pytest.fixture
 async def bridge(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings]
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig]
 ) -> AsyncIterator[MqttBridge]:
     async with MqttBridge(settings_for(mosquitto), [BridgeDevice("tm1", "Treadmill")]) as b:
         await b.set_availability("tm1", True)

@@ -10,9 +10,9 @@ from mqtt_watch import Watcher
 from support.mosquitto import Mosquitto
 
 from treadctl.commands import Arm, CommandResult
+from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge
 from treadctl.mqtt.outbound import DeviceState
-from treadctl.mqtt.settings import MqttSettings
 
 pytestmark = pytest.mark.crossprocess
 
@@ -21,7 +21,7 @@ HANG_GUARD_S = 10.0
 
 @pytest.fixture
 async def bridge(
-    mosquitto: Mosquitto, settings_for: Callable[..., MqttSettings], watch: Watcher
+    mosquitto: Mosquitto, settings_for: Callable[..., MqttConfig], watch: Watcher
 ) -> AsyncIterator[MqttBridge]:
     async with MqttBridge(settings_for(mosquitto), [BridgeDevice("tm1", "Treadmill")]) as b:
         await b.wait_connected()

@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from support.mosquitto import Mosquitto, make_pki
 
 from treadctl.commands import CommandResult, Pause, Stop
+from treadctl.config.mqtt import MqttConfig, MqttTlsConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge, Request
 from treadctl.mqtt.outbound import BridgeEvent
-from treadctl.mqtt.settings import MqttSettings, MqttTls
 
 pytestmark = pytest.mark.crossprocess
 
@@ -49,7 +49,7 @@ async def next_request(requests: AsyncGenerator[Request, None]) -> Request:
 
 
 async def test_acl_limits_a_client_to_one_device(secured: Mosquitto) -> None:
-    settings = MqttSettings(
+    settings = MqttConfig(
         host=secured.host,
         port=secured.port,
         client_id="treadctl-acl",
@@ -94,11 +94,11 @@ async def test_tls_with_client_certificates(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki", clients=("bridge", "script"))
     with Mosquitto(tmp_path / "broker", tls=pki.server_tls(require_certificate=True)) as broker:
         cert, key = pki.clients["bridge"]
-        settings = MqttSettings(
+        settings = MqttConfig(
             host=broker.host,
             port=broker.port,
             client_id="treadctl-tls",
-            tls=MqttTls(ca_file=pki.ca_file, cert_file=cert, key_file=key),
+            tls=MqttTlsConfig(enabled=True, ca_file=pki.ca_file, cert_file=cert, key_file=key),
         )
         script_cert, script_key = pki.clients["script"]
         script_tls = aiomqtt.TLSParameters(

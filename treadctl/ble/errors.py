@@ -195,7 +195,8 @@ class MphSuspected(RuleViolation):
     """Speed-ups refused: the device seems to take or report speeds in mph."""
 
     advice = (
-        "check the treadmill's units, then set ble.mph_check = false or call clear_mph_suspicion()"
+        "check the treadmill's units; if it shows km/h, set ble.mph_check = false in the "
+        "configuration (docs/configuration.md) and restart treadctl"
     )
 
     def __init__(self, requested: int, ratio: float) -> None:

@@ -10,7 +10,11 @@ from treadctl.ble.backend import BackendName
 
 @dataclass(frozen=True, slots=True)
 class LinkOptions:
-    """How :class:`treadctl.ble.link.TreadmillLink` finds, connects to and drives a treadmill."""
+    """How :class:`treadctl.ble.link.TreadmillLink` finds, connects to and drives a treadmill.
+
+    The daemon fills every field from the ``[ble]`` configuration section and the device
+    (``treadctl.daemon.compose.link_options``); the defaults here are the configuration's.
+    """
 
     backend: BackendName = "bluez"
     """``bluez``: bleak's platform backend; ``bumble``: the Bumble host on ``transport``."""
@@ -22,8 +26,8 @@ class LinkOptions:
     """Connect to this address only (``AA:BB:CC:DD:EE:FF``)."""
     name: str | None = None
     """Connect to the advertiser with this local name only."""
-    scan_timeout_s: float = 15.0
-    connect_timeout_s: float = 30.0
+    scan_timeout_s: float = 10.0
+    connect_timeout_s: float = 20.0
     """Outer deadline of the whole connect (all retries), on top of bleak's own timeouts."""
     connect_attempts: int = 3
     """bleak-retry-connector attempts inside one connect."""

@@ -8,10 +8,9 @@ from treadctl.config.model import (
     Config,
     DeviceConfig,
     LoggingConfig,
-    MqttConfig,
-    MqttTlsConfig,
     SafetyConfig,
 )
+from treadctl.config.mqtt import MqttConfig, MqttTlsConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",

@@ -8,17 +8,14 @@ use :meth:`Config.cap_centi` for the exact integer units the safety code works i
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    FilePath,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -26,6 +23,8 @@ from pydantic import (
 )
 
 from treadctl.config import limits
+from treadctl.config.mqtt import MqttConfig
+from treadctl.config.section import Section
 from treadctl.numbers import Number, WholeNumber
 from treadctl.units import kmh_to_centi
 
@@ -34,7 +33,6 @@ DEFAULT_STATE_DIR = Path("/var/lib/treadctl")
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}\Z")
 _TRANSPORT = re.compile(r"[a-z][a-z0-9-]*(:\S*)?\Z")
-_TOPIC_LEVEL = re.compile(r"[^/+#\x00\s]+\Z")
 
 Backend = Literal["bluez", "bumble"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -72,16 +70,6 @@ def _slug(value: str) -> str:
     return value
 
 
-def _topic_prefix(value: str) -> str:
-    levels = value.split("/")
-    if not value or not all(_TOPIC_LEVEL.match(level) for level in levels):
-        raise ValueError(
-            "must be an MQTT topic prefix without wildcards (+ #), spaces, "
-            "empty levels or a leading/trailing '/'"
-        )
-    return value
-
-
 def _transport(value: str | None) -> str | None:
     if value is not None and not _TRANSPORT.match(value):
         raise ValueError(
@@ -94,13 +82,6 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-def _mqtt_protocol(value: Any) -> Any:
-    # TOML users write `protocol = 5`; the environment gives strings.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
 UserCap = Annotated[
     Number,
     _at_least(limits.FINEST_SPEED_KMH, "the finest speed step"),
@@ -109,14 +90,6 @@ UserCap = Annotated[
 ]
 """A speed cap in km/h. Above 4.0 the message names the absolute cap; above 3.0 the default
 user cap, which may only be lowered (as ``treadctl.safety.limits.Limits`` requires)."""
-
-
-class Section(BaseModel):
-    """Base of every configuration section."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True
-    )
 
 
 class DeviceConfig(Section):
@@ -191,57 +164,26 @@ class BleConfig(Section):
     """How long a control procedure waits for its indication (FTMS §4.16.3; 3 s default)."""
     idle_release_s: Annotated[Number, Field(gt=0)] = 60.0
     """Release control after this long without a session, so the console is not locked."""
+    idle_release: Literal["reset", "disconnect"] = "reset"
+    """How control is released: ``reset`` (FTMS Reset, ends the permission) or ``disconnect``
+    (for treadmills that keep their console locked after a Reset)."""
     reconnect_max_backoff_s: Annotated[Number, Field(gt=0, le=600)] = 30.0
-
-
-class MqttTlsConfig(Section):
-    """``[mqtt.tls]``."""
-
-    enabled: bool = False
-    ca_file: FilePath | None = None
-    """CA bundle for the broker's certificate; the system's CAs when absent."""
-    cert_file: FilePath | None = None
-    key_file: FilePath | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> MqttTlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (a client certificate needs both)")
-        files = (self.ca_file, self.cert_file, self.key_file)
-        if not self.enabled and any(f is not None for f in files):
-            raise ValueError("certificate files are set but enabled = false")
-        return self
-
-
-class MqttConfig(Section):
-    """``[mqtt]``: the broker (Home Assistant's, usually)."""
-
-    enabled: bool = False
-    host: str = "localhost"
-    port: Annotated[WholeNumber, Field(ge=1, le=65535)] = 1883
-    protocol: Annotated[Literal["5", "3.1.1"], BeforeValidator(_mqtt_protocol)] = "5"
-    client_id: str | None = None
-    """Stable MQTT client identifier; ``treadctl-<hostname>`` when absent."""
-    username: str | None = None
-    password: SecretStr | None = None
-    """Better from ``$CREDENTIALS_DIRECTORY/mqtt_password`` or ``TREADCTL_MQTT__PASSWORD``."""
-    keepalive_s: Annotated[WholeNumber, Field(ge=5, le=600)] = 30
-    tls: MqttTlsConfig = MqttTlsConfig()
-    topic_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "treadctl"
-    discovery: bool = True
-    """Publish Home Assistant MQTT discovery."""
-    discovery_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "homeassistant"
-    telemetry_min_interval_s: Annotated[Number, Field(ge=0, le=60)] = 0.0
-    """Rate limit: at most one telemetry message per device per interval (0: every record)."""
-    command_max_age_s: Annotated[Number, Field(gt=0, le=60)] = 10.0
-    """Commands older than this (timestamp field or message expiry) are refused: a stale
-    command no longer reflects what the person wants."""
-    arming_expiry_s: Annotated[Number, Field(gt=0, le=3600)] = 120.0
-    """Remote control stays armed this long after ``arm`` (and is disarmed by safety events)."""
-
-    def client_identifier(self) -> str:
-        """``client_id``, or ``treadctl-<hostname>``: stable across restarts, as brokers expect."""
-        return self.client_id or f"treadctl-{socket.gethostname()}"
+    connect_attempts: Annotated[WholeNumber, Field(ge=1, le=10)] = 3
+    """Attempts inside one connect (bleak-retry-connector)."""
+    gatt_timeout_s: Annotated[Number, Field(gt=0, le=60)] = 5.0
+    """Deadline of each GATT read, subscription and disconnect during set-up and teardown."""
+    first_reading_timeout_s: Annotated[Number, Field(gt=0, le=30)] = 3.0
+    """Start waits this long for the first Treadmill Data after connecting."""
+    cold_start_timeout_s: Annotated[Number, Field(gt=0, le=30)] = 8.0
+    """After Start, speed changes wait until the belt reports movement or this long."""
+    control_retry_base_s: Annotated[Number, Field(gt=0, le=60)] = 2.0
+    """After a refused Request Control, no new request before this (doubling per refusal)."""
+    mph_check: bool = True
+    """Refuse speed-ups once the belt reports about 1.609 times the requested speed."""
+    max_queued_readings: Annotated[WholeNumber, Field(ge=1, le=4096)] = 64
+    """Readings held for a slow consumer before the oldest is dropped."""
+    bumble_mtu: Annotated[WholeNumber, Field(ge=23, le=517)] | None = None
+    """ATT MTU the Bumble backend asks for (23-517; Bumble's default, 247, when absent)."""
 
 
 class SafetyConfig(Section):

@@ -34,7 +34,7 @@ from treadctl.commands import ArmingPolicy
 from treadctl.config.model import Config
 from treadctl.control.clock import Clock, MonotonicClock
 from treadctl.daemon.clock import ScaledClock
-from treadctl.daemon.compose import device_limits, link_options, mqtt_settings
+from treadctl.daemon.compose import device_limits, link_options
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.instance import LockUnavailableError, instance_lock
 from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
@@ -190,9 +190,7 @@ class Daemon:
         from treadctl.mqtt.bridge import BridgeDevice, MqttBridge  # noqa: PLC0415
 
         devices = [BridgeDevice(d.id, d.name or d.id) for d in self.config.devices]
-        bridge = await stack.enter_async_context(
-            MqttBridge(mqtt_settings(self.config.mqtt), devices)
-        )
+        bridge = await stack.enter_async_context(MqttBridge(self.config.mqtt, devices))
         self.bridge_up = lambda: bridge.connected
         self._bridge_wait = bridge.wait_connected
         sink = MqttSink(bridge)

@@ -7,6 +7,7 @@ replies), :mod:`~treadctl.mqtt.outbound` (state, telemetry, events, profiles),
 :mod:`~treadctl.mqtt.outbox` (what is published, in which order). The aiomqtt adapter is
 :mod:`treadctl.mqtt.bridge` (``MqttBridge``, the connection and its tasks) with
 :mod:`treadctl.mqtt.client` (client, subscriptions, batches); its settings are
-:class:`treadctl.mqtt.settings.MqttSettings`. Reconnect delays: :mod:`treadctl.backoff`.
+:class:`treadctl.config.mqtt.MqttConfig` (the `[mqtt]` configuration section itself).
+Reconnect delays: :mod:`treadctl.backoff`.
 This package file imports nothing so that the pure modules stay free of aiomqtt.
 """

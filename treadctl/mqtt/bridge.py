@@ -51,6 +51,7 @@ import structlog
 
 from treadctl import __version__
 from treadctl.backoff import backoff_delay
+from treadctl.config.mqtt import MqttConfig
 from treadctl.errors import LocalProtocolError
 from treadctl.mqtt.client import inbound_message, new_client, publish_batch, subscribe
 from treadctl.mqtt.discovery import Origin
@@ -66,7 +67,7 @@ from treadctl.mqtt.inbox import (
 )
 from treadctl.mqtt.outbound import BridgeEvent, DeviceState, ProfileSummary
 from treadctl.mqtt.outbox import ONLINE, Outbox, OutboxDevice
-from treadctl.mqtt.settings import MqttSettings
+from treadctl.mqtt.requests import Limits
 from treadctl.mqtt.topics import Topics, check_device_id
 from treadctl.observations import Reading
 
@@ -110,7 +111,7 @@ class MqttBridge:
 
     def __init__(
         self,
-        settings: MqttSettings,
+        settings: MqttConfig,
         devices: Sequence[BridgeDevice],
         *,
         removed_devices: Sequence[str] = (),
@@ -125,7 +126,7 @@ class MqttBridge:
         if len(set(ids)) != len(ids):
             raise ValueError(f"device ids must be unique: {ids}")
         self._settings = settings
-        self._topics = Topics(settings.prefix, settings.discovery_prefix)
+        self._topics = Topics(settings.topic_prefix, settings.discovery_prefix)
         self._devices = {d.id: d for d in devices}
         self._clock = clock
         self._wall = wall_clock
@@ -137,13 +138,17 @@ class MqttBridge:
             removed=[check_device_id(d) for d in removed_devices if d not in self._devices],
             discovery=settings.discovery,
             origin=origin or Origin("treadctl", __version__, settings.origin_url),
-            telemetry_interval_s=settings.telemetry_interval_s,
+            telemetry_interval_s=settings.telemetry_min_interval_s,
             v5=self._v5,
         )
         self._inbox = Inbox(
             self._topics,
             self._devices,
-            limits=settings.limits,
+            limits=Limits(
+                max_payload_bytes=settings.max_payload_bytes,
+                max_age_s=settings.command_max_age_s,
+                max_clock_skew_s=settings.max_clock_skew_s,
+            ),
             max_pending=settings.max_pending_requests,
             transaction_cache=settings.transaction_cache,
             clock=clock,
@@ -187,6 +192,11 @@ class MqttBridge:
         self._wake_requests()
         if self._tg is not None:
             await self._tg.__aexit__(None, None, None)
+
+    @property
+    def settings(self) -> MqttConfig:
+        """The ``[mqtt]`` configuration the bridge runs with (as given, not a copy)."""
+        return self._settings
 
     @property
     def connected(self) -> bool:
@@ -344,7 +354,7 @@ class MqttBridge:
             delay = backoff_delay(
                 failures,
                 initial_s=self._settings.backoff_initial_s,
-                maximum_s=max(self._settings.backoff_max_s, self._settings.backoff_initial_s),
+                maximum_s=self._settings.backoff_max_s,
                 jitter=self._rng.random(),
             )
             await self._wait_closing(delay)

@@ -18,21 +18,21 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.outbox import OFFLINE, Publication
 from treadctl.mqtt.requests import Inbound
-from treadctl.mqtt.settings import MqttSettings
 from treadctl.mqtt.topics import Topics
 
 INCOMING_LIMIT = 1024
 """Incoming messages aiomqtt holds for the reader before it drops (and logs) them."""
 
 
-def new_client(s: MqttSettings, will_topic: str) -> aiomqtt.Client:
+def new_client(s: MqttConfig, will_topic: str) -> aiomqtt.Client:
     """A new client for one connection attempt (never re-entered: aiomqtt #288/#369)."""
     v5 = s.protocol == "5"
     tls_params = None
     tls_insecure = None
-    if s.tls is not None:
+    if s.tls.enabled:
         tls_params = aiomqtt.TLSParameters(
             ca_certs=str(s.tls.ca_file) if s.tls.ca_file else None,
             certfile=str(s.tls.cert_file) if s.tls.cert_file else None,
@@ -45,7 +45,7 @@ def new_client(s: MqttSettings, will_topic: str) -> aiomqtt.Client:
         s.port,
         username=s.username,
         password=s.password.get_secret_value() if s.password is not None else None,
-        identifier=s.client_id,
+        identifier=s.client_identifier(),
         protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
         will=aiomqtt.Will(will_topic, OFFLINE, qos=1, retain=True),
         # A clean session every time: the broker must not keep commands for us while we
@@ -63,7 +63,7 @@ def new_client(s: MqttSettings, will_topic: str) -> aiomqtt.Client:
     )
 
 
-async def subscribe(client: aiomqtt.Client, t: Topics, s: MqttSettings) -> list[str]:
+async def subscribe(client: aiomqtt.Client, t: Topics, s: MqttConfig) -> list[str]:
     """Subscribe to the command topics (and Home Assistant's status); returns the patterns the
     broker refused (an ACL, usually)."""
     patterns = list(t.command_subscriptions)

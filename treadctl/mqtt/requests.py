@@ -60,7 +60,7 @@ PRESS = "PRESS"  # Home Assistant MQTT button default payload_press
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on what the bridge accepts (from ``MqttSettings``)."""
+    """Bounds on what the bridge accepts (from ``treadctl.config.mqtt.MqttConfig``)."""
 
     max_payload_bytes: int = 4096
     max_age_s: float = 10.0
