@@ -2,7 +2,9 @@
 
 - ``check [FILES]``: every problem with file, line, field and reason (all known profiles when no
   file is given); ``--user-cap``, ``--no-handrails`` and ``--speed-range MIN,MAX,STEP`` check
-  against a person's limits and a treadmill's supported range (FTMS 0x2AD4). Exit 1 if any fails.
+  against a person's limits and a treadmill's supported range (FTMS 0x2AD4); every cue must be
+  sayable within its segment (``--speech-rate``, ``--measure-speech``: docs/speech.md). Exit 1 if
+  any fails.
 - ``list``: known profiles (``--dir`` and $TREADCTL_PROFILES first, then the bundled ones).
 - ``show NAME``: a text timeline and a terminal chart of speed and incline; ``--svg FILE``
   writes the chart as an SVG image (standard library only; no PNG, which would need a new
@@ -43,6 +45,18 @@ def register(subparsers: Any) -> None:
         help="the treadmill's supported incline range in %% (without it: no incline)",
     )
     check.add_argument("--dir", type=Path, action="append", default=[], help="profile directory")
+    check.add_argument(
+        "--speech-rate",
+        type=int,
+        default=150,
+        metavar="WPM",
+        help="speaking rate for the cue-length rule ([speech] rate_wpm; default 150)",
+    )
+    check.add_argument(
+        "--measure-speech",
+        action="store_true",
+        help="measure each cue with espeak-ng instead of estimating it from the rate",
+    )
     check.set_defaults(handler=_check)
 
     lst = sub.add_parser("list", help="list known profiles")
@@ -95,6 +109,7 @@ def _dirs(args: argparse.Namespace) -> list[Path]:
 
 def _check(args: argparse.Namespace) -> int:
     # pydantic and PyYAML load only when the command runs.
+    from treadctl.speech.check import check_cues  # noqa: PLC0415
     from treadctl.workout.check import check_profile_for_device  # noqa: PLC0415
     from treadctl.workout.loader import (  # noqa: PLC0415
         ProfileError,
@@ -103,6 +118,9 @@ def _check(args: argparse.Namespace) -> int:
         locate,
     )
 
+    if not 80 <= args.speech_rate <= 300:
+        raise SystemExit("--speech-rate: 80 to 300 words per minute")
+    measure = _espeak_measure(args.speech_rate) if args.measure_speech else None
     limits = _limits(args)
     rng = _speed_range(args.speed_range)
     incline = _incline_range(args.incline_range)
@@ -121,6 +139,7 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"  {problem}")
             continue
         problems = check_profile_for_device(profile, rng, incline) if rng is not None else []
+        problems += check_cues(profile, args.speech_rate, measure)
         if problems:
             failed += 1
             print(f"FAIL {path} (on this treadmill)")
@@ -130,6 +149,24 @@ def _check(args: argparse.Namespace) -> int:
         print(f"ok   {path} ({profile.name}, {profile.duration_s // 60} min)")
     print(f"{len(files) - failed} ok, {failed} refused")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _espeak_measure(rate_wpm: int) -> Any:
+    """A function: text -> seconds espeak-ng takes to say it (rendered to a temporary file)."""
+    import asyncio  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from treadctl.speech.engine import Renderer, SpeechError, Voice, wav_seconds  # noqa: PLC0415
+
+    def measure(text: str) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            renderer = Renderer(Path(tmp), Voice(rate_wpm=rate_wpm))
+            try:
+                return wav_seconds(asyncio.run(renderer.render(text)))
+            except SpeechError as exc:
+                raise SystemExit(f"treadctl profile check --measure-speech: {exc}") from exc
+
+    return measure
 
 
 def _list(args: argparse.Namespace) -> int:
