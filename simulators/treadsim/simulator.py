@@ -25,7 +25,6 @@ from bumble.transport.common import AsyncPipeSink, Transport
 
 from simulators.treadsim import wire
 from simulators.treadsim.actions import ActionResult
-from simulators.treadsim.clock import Clock, ScaledClock
 from simulators.treadsim.controller import SimController
 from simulators.treadsim.gatt import (
     CCCD_INDICATE,
@@ -48,6 +47,7 @@ from simulators.treadsim.presets import Preset, load_preset
 from simulators.treadsim.quirks import Quirk
 from simulators.treadsim.strap import HeartRateStrap, StrapOptions, StrapState
 from simulators.treadsim.trace import Trace
+from treadctl.clock import Clock, MonotonicClock
 from treadctl.ftms import ResultCode
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class Simulator:
         self.preset = base.with_quirks(
             frozenset(Quirk(q) for q in quirks), frozenset(Quirk(q) for q in without_quirks)
         )
-        self.clock: Clock = clock or ScaledClock(speedup)
+        self.clock: Clock = clock or MonotonicClock(speedup, start=0.0)
         self.link = link if link is not None else LocalLink()  # type: ignore[no-untyped-call]
         self.address = address
         self.name = name or self.preset.device_name

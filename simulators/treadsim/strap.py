@@ -33,10 +33,10 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from simulators.treadsim.actions import ActionResult
-from simulators.treadsim.clock import Clock
 from simulators.treadsim.controller import SimController
 from simulators.treadsim.heart import Heart, HeartParams
 from simulators.treadsim.trace import Trace
+from treadctl.clock import Clock
 from treadctl.hrs import (
     BATTERY_LEVEL_UUID16,
     BATTERY_SERVICE_UUID16,

@@ -18,7 +18,7 @@ import json
 import time
 from typing import TextIO
 
-from simulators.treadsim.clock import Clock
+from treadctl.clock import Clock
 
 
 class Trace:

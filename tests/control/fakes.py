@@ -76,6 +76,9 @@ class FakeClock:
     def now(self) -> float:
         return self._now
 
+    def wall(self, seconds: float) -> float:
+        return max(0.0, seconds)
+
     def advance(self, dt: float) -> None:
         self._now += dt
         for event in self._wakers:

@@ -27,7 +27,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
-from treadctl.control.clock import Clock, MonotonicClock
+from treadctl.clock import Clock, MonotonicClock
 from treadctl.control.port import TreadmillPort
 from treadctl.errors import TreadctlError
 from treadctl.observations import DeviceEvent, DeviceInfo, EventKind, Observation

@@ -26,7 +26,7 @@ import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from treadctl.control.clock import Clock
+from treadctl.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading

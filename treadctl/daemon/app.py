@@ -30,10 +30,9 @@ from typing import Any
 
 import structlog
 
+from treadctl.clock import Clock, MonotonicClock
 from treadctl.commands import ArmingPolicy
 from treadctl.config.model import Config
-from treadctl.control.clock import Clock, MonotonicClock
-from treadctl.daemon.clock import ScaledClock
 from treadctl.daemon.compose import device_limits, link_options
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.instance import LockUnavailableError, instance_lock
@@ -53,9 +52,9 @@ ARMING_MAX_S = 3600.0
 
 
 def device_clock(speedup: float) -> Clock:
-    """The real monotonic clock, or a :class:`ScaledClock` for a simulator configured with
+    """The real monotonic clock, compressed ``speedup`` times for a simulator configured with
     ``speedup`` (the configuration refuses a speedup for anything but a simulator)."""
-    return MonotonicClock() if speedup == 1.0 else ScaledClock(speedup)
+    return MonotonicClock(speedup)
 
 
 def _cues(config: Config, devices: Mapping[str, DeviceRuntime], log: Any) -> Cues | None:

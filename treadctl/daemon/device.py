@@ -38,6 +38,7 @@ from treadctl.ble.diagnosis import LinkProblem
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
+from treadctl.clock import Clock
 from treadctl.commands import (
     ArmingPolicy,
     Command,
@@ -56,7 +57,6 @@ from treadctl.commands import (
     Stop,
     needs_arming,
 )
-from treadctl.control.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.control.session import (
     REST_OVER,
