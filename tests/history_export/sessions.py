@@ -117,3 +117,44 @@ def running() -> tuple[SessionRecord, list[Sample]]:
 
 def relabelled(samples: list[Sample], label: str) -> list[Sample]:
     return [replace(s, segment_label=label) for s in samples]
+
+
+def journey() -> list[SessionRecord]:
+    """Six weeks of one person, three sessions a week (Mon/Wed/Fri): backward blocks growing
+    week by week, the stage advancing after weeks 1 and 2, a safety stop in week 4 (a step
+    back), a week off (week 5), and the stage regained in week 6."""
+    stages = (1, 2, 3, 3, None, 2)
+    out: list[SessionRecord] = []
+    n = 0
+    for week, stage in enumerate(stages):
+        if stage is None:
+            continue  # a week off
+        for day in (0, 2, 4):
+            start = START + timedelta(weeks=week, days=day)
+            block = 60 + 30 * min(week, 3)
+            plan = (
+                ("warm-up", "forward", 60, 1.5, 0.0),
+                ("backward block 1", "backward", block, 1.0, 1.0),
+                ("rest", "forward", 30, 0.0, 0.0),
+                ("backward block 2", "backward", block, 1.1, 1.0),
+                ("cool-down", "forward", 60, 1.5, 0.0),
+            )
+            samples = make_samples(plan=plan, start=start)
+            aborted = week == 3 and day == 2
+            if aborted:
+                samples = samples[: 60 + block // 2]
+            this_stage = 2 if week == 3 and day == 4 else stage
+            if week == 5 and day == 4:
+                this_stage = 3
+            n += 1
+            out.append(
+                make_record(
+                    samples,
+                    session_id=f"s-{n:04d}",
+                    start=start,
+                    stage=this_stage,
+                    end_reason="aborted" if aborted else "finished",
+                    abort_reason="safety_key" if aborted else None,
+                )
+            )
+    return out

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "treadctl.cli.scan",
     "treadctl.cli.daemon_cmds",
     "treadctl.cli.profile",
+    "treadctl.cli.history_cmd",
     "treadctl.cli.program_cmd",
 )
 

@@ -8,15 +8,9 @@ treadmill).
 
 from __future__ import annotations
 
-from html import escape
-
+from treadctl.svg import Scale, Svg, mmss
 from treadctl.workout.engine import PlannedSegment, Timeline
 from treadctl.workout.models import Profile, RestBelt, SegmentKind
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:d}:{s % 60:02d}"
 
 
 def _speed(planned: PlannedSegment) -> int:
@@ -41,7 +35,7 @@ def timeline_text(profile: Profile) -> str:
         f"audience: {profile.audience} (level {profile.level.value}, cap {profile.cap_kmh:g} km/h, "
         f"handrails {'needed' if profile.needs_handrails else 'not needed'}"
         + (", supervised)" if profile.supervised else ")"),
-        f"total {_mmss(tl.total_s)} (rests with the belt stopped wait for a person to resume)",
+        f"total {mmss(tl.total_s)} (rests with the belt stopped wait for a person to resume)",
         "",
         f"{'start':>6} {'length':>6}  {'segment':<28} {'km/h':>5} {'incl %':>6}  cue",
     ]
@@ -53,7 +47,7 @@ def timeline_text(profile: Profile) -> str:
         incline = "-" if seg.kind == SegmentKind.REST else f"{seg.incline_percent:.1f}"
         label = f"{seg.label} ({_what(p)})"
         lines.append(
-            f"{_mmss(p.start_s):>6} {_mmss(seg.duration):>6}  {label[:28]:<28} "
+            f"{mmss(p.start_s):>6} {mmss(seg.duration):>6}  {label[:28]:<28} "
             f"{speed:>5} {incline:>6}  {seg.cue}"
         )
     return "\n".join(lines) + "\n"
@@ -99,7 +93,7 @@ def terminal_chart(profile: Profile, width: int = 72, speed_rows: int = 10) -> s
             "R" if p.kind == SegmentKind.REST else ("B" if p.kind == SegmentKind.BACKWARD else "|")
         )
     lines.append("      " + "".join(marks))
-    end = _mmss(tl.total_s)
+    end = mmss(tl.total_s)
     lines.append("      0:00" + " " * max(1, width - 4 - len(end)) + end)
     lines.append("      B backward block, R rest, | warm-up/cool-down; c = profile cap")
     return "\n".join(lines) + "\n"
@@ -112,63 +106,46 @@ def svg_chart(profile: Profile, width: int = 800, height: int = 360) -> str:
     pw, ph = width - left - right, height - top - bottom
     vmax = max(profile.cap, *(_speed(p) for p in tl.segments), 1)
     imax = max(*(p.incline for p in tl.segments), 10)
+    x = Scale(0, tl.total_s, left, left + pw)
+    y_speed = Scale(0, vmax, top + ph, top)
+    y_incline = Scale(0, imax, top + ph, top)
 
-    def x(t: float) -> float:
-        return left + pw * t / tl.total_s
-
-    def y_speed(v: float) -> float:
-        return top + ph * (1 - v / vmax)
-
-    def y_incline(i: float) -> float:
-        return top + ph * (1 - i / imax)
-
-    speed_pts: list[str] = []
-    incline_pts: list[str] = []
+    speed_pts: list[tuple[float, float]] = []
+    incline_pts: list[tuple[float, float]] = []
     for p in tl.segments:
         for t in (p.start_s, p.end_s):
-            speed_pts.append(f"{x(t):.1f},{y_speed(_speed(p)):.1f}")
-            incline_pts.append(f"{x(t):.1f},{y_incline(p.incline):.1f}")
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{left}" y="20" font-size="15">{escape(profile.name)}: speed and incline</text>',
-    ]
+            speed_pts.append((x(t), y_speed(_speed(p))))
+            incline_pts.append((x(t), y_incline(p.incline)))
+    svg = Svg(width, height)
+    svg.text(left, 20, f"{profile.name}: speed and incline", font_size=15)
     for p in tl.segments:
         if p.kind == SegmentKind.REST:
-            parts.append(
-                f'<rect x="{x(p.start_s):.1f}" y="{top}" width="{x(p.end_s) - x(p.start_s):.1f}" '
-                f'height="{ph}" fill="#eeeeee"><title>{escape(p.segment.label)}</title></rect>'
+            svg.rect(
+                x(p.start_s),
+                top,
+                x(p.end_s) - x(p.start_s),
+                ph,
+                title=p.segment.label,
+                fill="#eeeeee",
             )
-    parts += [
-        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="black"/>',
-        f'<line x1="{left + pw}" y1="{top}" x2="{left + pw}" y2="{top + ph}" stroke="black"/>',
-        f'<line x1="{left}" y1="{y_speed(profile.cap):.1f}" x2="{left + pw}" '
-        f'y2="{y_speed(profile.cap):.1f}" stroke="#c00000" stroke-dasharray="6 4"/>',
-        f'<text x="{left + pw - 4}" y="{y_speed(profile.cap) - 4:.1f}" text-anchor="end" '
-        f'fill="#c00000">cap {profile.cap_kmh:g} km/h</text>',
-        f'<polyline points="{" ".join(speed_pts)}" fill="none" stroke="#1f4e9c" '
-        'stroke-width="2.5"/>',
-        f'<polyline points="{" ".join(incline_pts)}" fill="none" stroke="#d07000" '
-        f'stroke-width="2" stroke-dasharray="4 3"/>',
-        f'<text x="{left - 8}" y="{top + 4}" text-anchor="end">{vmax / 100:g}</text>',
-        f'<text x="{left - 8}" y="{top + ph + 4}" text-anchor="end">0</text>',
-        f'<text x="14" y="{top + ph / 2}" transform="rotate(-90 14 {top + ph / 2})" '
-        f'text-anchor="middle" fill="#1f4e9c">speed km/h</text>',
-        f'<text x="{left + pw + 8}" y="{top + 4}">{imax / 10:g}</text>',
-        f'<text x="{left + pw + 8}" y="{top + ph + 4}">0</text>',
-        f'<text x="{width - 14}" y="{top + ph / 2}" transform="rotate(90 {width - 14} '
-        f'{top + ph / 2})" text-anchor="middle" fill="#d07000">incline %</text>',
-    ]
+    cap_y = y_speed(profile.cap)
+    svg.line(left, top + ph, left + pw, top + ph, stroke="black")
+    svg.line(left, top, left, top + ph, stroke="black")
+    svg.line(left + pw, top, left + pw, top + ph, stroke="black")
+    svg.line(left, cap_y, left + pw, cap_y, stroke="#c00000", stroke_dasharray="6 4")
+    svg.text(
+        left + pw - 4, cap_y - 4, f"cap {profile.cap_kmh:g} km/h", anchor="end", fill="#c00000"
+    )
+    svg.polyline(speed_pts, stroke="#1f4e9c", stroke_width=2.5)
+    svg.polyline(incline_pts, stroke="#d07000", stroke_width=2, stroke_dasharray="4 3")
+    svg.text(left - 8, top + 4, f"{vmax / 100:g}", anchor="end")
+    svg.text(left - 8, top + ph + 4, "0", anchor="end")
+    svg.text(14, top + ph / 2, "speed km/h", anchor="middle", rotate=-90, fill="#1f4e9c")
+    svg.text(left + pw + 8, top + 4, f"{imax / 10:g}")
+    svg.text(left + pw + 8, top + ph + 4, "0")
+    svg.text(width - 14, top + ph / 2, "incline %", anchor="middle", rotate=90, fill="#d07000")
     step = 60 if tl.total_s <= 20 * 60 else 300
     for t in range(0, tl.total_s + 1, step):
-        parts.append(
-            f'<text x="{x(t):.1f}" y="{top + ph + 18}" text-anchor="middle">{t // 60}</text>'
-        )
-    parts.append(
-        f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">minutes '
-        "(grey: rests)</text>"
-    )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        svg.text(x(t), top + ph + 18, f"{t // 60}", anchor="middle")
+    svg.text(left + pw / 2, height - 8, "minutes (grey: rests)", anchor="middle")
+    return svg.render()

@@ -1,0 +1,96 @@
+"""``treadctl history ACTION``: the session history (docs/history.md, docs/history-export.md).
+
+The ``history`` command is one parser whose actions come from the modules named in
+``HISTORY_MODULES``; each exposes ``register_history(actions)`` (``actions`` is the
+subparsers object of ``history``) and keeps heavy imports inside its handlers. The helpers
+here open the history store the same way for every action: ``--history-url`` if given, else
+the configuration's (``[history] url`` or the SQLite file in the state directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from treadctl.cli.config_cmd import add_config_argument
+
+if TYPE_CHECKING:
+    from treadctl.history.store import HistoryStore
+
+HISTORY_MODULES: tuple[str, ...] = ("treadctl.cli.history_export",)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "history",
+        help="recorded sessions: export them, draw charts",
+        description="The session history: export a session (FIT, TCX, CSV) and draw charts.",
+        epilog="Exit codes: 0 ok, 1 failed (unknown session, unreadable history, ...), "
+        "2 configuration error.",
+    )
+    actions = parser.add_subparsers(dest="history_action", metavar="ACTION", required=True)
+    for name in HISTORY_MODULES:
+        importlib.import_module(name).register_history(actions)
+
+
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and ``--history-url URL``, shared by the history actions."""
+    add_config_argument(parser)
+    parser.add_argument(
+        "--history-url",
+        metavar="URL",
+        default=None,
+        help="history database (sqlite:///PATH or postgresql://...; default: the configuration's)",
+    )
+
+
+class StoreUnavailableError(Exception):
+    """The store could not be opened; ``exit_code`` says whether it was the configuration."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def open_store(args: argparse.Namespace) -> HistoryStore:
+    """The history store the arguments name (raises StoreUnavailableError with a message)."""
+    from treadctl.cli.main import EXIT_FAILED, EXIT_USAGE  # noqa: PLC0415
+    from treadctl.history.store import HistoryError, HistoryStore  # noqa: PLC0415
+
+    url: str | None = args.history_url
+    if url is None:
+        from treadctl.config import ConfigError, load_config  # noqa: PLC0415
+
+        try:
+            url = load_config(args.config).history_url()
+        except ConfigError as exc:
+            raise StoreUnavailableError(str(exc), EXIT_USAGE) from None
+    try:
+        return HistoryStore.open(url)
+    except HistoryError as exc:
+        raise StoreUnavailableError(str(exc), EXIT_FAILED) from None
+
+
+def fail(message: str) -> None:
+    print(f"treadctl: {message}", file=sys.stderr)
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a temporary file next to it, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of an id (letters, digits, dot, dash, underscore)."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in text)
+    return cleaned.strip(".") or "session"
