@@ -43,6 +43,8 @@ class CommandName(enum.StrEnum):
     SET_INCLINE = "set_incline"
     SKIP_SEGMENT = "skip_segment"
     RELOAD_PROFILES = "reload_profiles"
+    START_NEXT = "start_next"
+    RATE_SESSION = "rate_session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,41 @@ class ReloadProfiles:
     name: ClassVar[CommandName] = CommandName.RELOAD_PROFILES
 
 
+@dataclass(frozen=True, slots=True)
+class StartNext:
+    """Start the person's current program stage (docs/journey.md); ``person`` None: the
+    default person. The daemon looks the stage up in the history, then starts its profile on
+    the same path as :class:`StartProfile` (arming, governor)."""
+
+    name: ClassVar[CommandName] = CommandName.START_NEXT
+    person: str | None = None
+
+
+RATING_DIFFICULTIES = ("easy", "ok", "hard")
+
+
+@dataclass(frozen=True, slots=True)
+class RateSession:
+    """A person's rating of a session (``session`` None: their last session). Moves nothing."""
+
+    name: ClassVar[CommandName] = CommandName.RATE_SESSION
+    pain: int
+    difficulty: str
+    near_fall: bool = False
+    session: str | None = None
+    person: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pain, bool) or not isinstance(self.pain, int):
+            raise ValueError(f"pain must be a whole number 0-10, got {self.pain!r}")
+        if not 0 <= self.pain <= 10:
+            raise ValueError(f"pain must be within 0-10, got {self.pain}")
+        if self.difficulty not in RATING_DIFFICULTIES:
+            raise ValueError(f"difficulty must be easy, ok or hard, got {self.difficulty!r}")
+        if not isinstance(self.near_fall, bool):
+            raise ValueError("near_fall must be true or false")
+
+
 Command: TypeAlias = (
     Arm
     | Disarm
@@ -168,10 +205,12 @@ Command: TypeAlias = (
     | SetIncline
     | SkipSegment
     | ReloadProfiles
+    | StartNext
+    | RateSession
 )
 
 NEEDS_ARMING: frozenset[type[Command]] = frozenset(
-    {StartProfile, Resume, SetSpeed, SetIncline, SkipSegment}
+    {StartProfile, StartNext, Resume, SetSpeed, SetIncline, SkipSegment}
 )
 """Commands that can start the belt or make it faster or steeper. Stopping, pausing, selecting a
 profile, reloading profiles and the emergency stop never need arming."""
@@ -198,6 +237,8 @@ class ErrorCode(enum.StrEnum):
     BUSY = "busy"  # too many requests waiting
     TRANSACTION_CONFLICT = "transaction_conflict"  # a transaction id reused for another command
     UNKNOWN_PROFILE = "unknown_profile"
+    UNKNOWN_PERSON = "unknown_person"
+    HISTORY_UNAVAILABLE = "history_unavailable"  # the history database did not answer in time
     INTERNAL = "internal"
 
 

@@ -31,10 +31,17 @@ from typing import Any
 import structlog
 
 from treadctl.clock import Clock, MonotonicClock
-from treadctl.commands import ArmingPolicy
+from treadctl.commands import (
+    ArmingPolicy,
+    CommandResult,
+    ErrorCode,
+    RateSession,
+    StartNext,
+)
 from treadctl.config.model import Config
 from treadctl.daemon.compose import device_limits, link_options
 from treadctl.daemon.device import DeviceRuntime
+from treadctl.daemon.history import DaemonHistory
 from treadctl.daemon.instance import LockUnavailableError, instance_lock
 from treadctl.daemon.notify import Notifier, NotifyError, watchdog_interval
 from treadctl.daemon.profiles import ProfileCatalog
@@ -93,6 +100,10 @@ class Daemon:
         report = self.catalog.reload()
         for problem in report.problems:
             self.log.warning("profile_refused", problem=problem)
+        self.history: DaemonHistory | None = None
+        if config.history.enabled:
+            self.history = DaemonHistory(config, self.catalog, self._device_log)
+        people = self.history.person_id if self.history is not None else None
         self.devices: dict[str, DeviceRuntime] = {}
         for device in config.devices:
             self.devices[device.id] = DeviceRuntime(
@@ -107,6 +118,7 @@ class Daemon:
                 ),
                 log=self._device_log,
                 reconnect_max_backoff_s=config.ble.reconnect_max_backoff_s,
+                **({"people": people} if people is not None else {}),
             )
         self.cues = _cues(config, self.devices, self.log)
         self._stop = asyncio.Event()
@@ -114,6 +126,7 @@ class Daemon:
         self.bridge_up: Callable[[], bool] = lambda: True
         self._bridge_wait: Callable[[], Awaitable[None]] | None = None
         self._device_tasks: list[asyncio.Task[None]] = []
+        self._journey_requests: asyncio.Queue[Any] = asyncio.Queue()
         self.ready = asyncio.Event()
 
     def _notify(self, send: Callable[..., bool], *args: str) -> None:
@@ -148,6 +161,10 @@ class Daemon:
                     # access to /var/lib/treadctl): say so and go on.
                     self.log.warning("instance_lock_unavailable", error=str(exc))
                 sink = None
+                if self.history is not None:
+                    # Entered before the bridge: it is left after the bridge, so the writes
+                    # of a session that ended at shutdown are queued before it drains.
+                    await stack.enter_async_context(self.history)
                 if self.config.mqtt.enabled:
                     sink = await self._start_bridge(stack)
                 try:
@@ -162,6 +179,14 @@ class Daemon:
                         tg.create_task(self._notify_loop(), name="systemd-notify")
                         if self.cues is not None:
                             tg.create_task(self.cues.run(sink), name="cues")
+                        if self.history is not None:
+                            tg.create_task(self.history.run(sink), name="history")
+                            for runtime in self.devices.values():
+                                tg.create_task(
+                                    self.history.record(runtime), name=f"history-{runtime.id}"
+                                )
+                            if sink is not None:
+                                tg.create_task(self._serve_journey(), name="journey-requests")
                         await self._stop.wait()
                         self.log.info("stopping", reason=self._stop_reason)
                         self._notify(
@@ -203,6 +228,11 @@ class Daemon:
         requests = bridge.emergency_requests() if urgent else bridge.requests()
         async for request in requests:
             runtime = self.devices[request.device]
+            if isinstance(request.command, StartNext | RateSession):
+                # They wait for the history database: on their own task, never in this queue
+                # (a stop behind them must not wait).
+                self._journey_requests.put_nowait(request)
+                continue
             result = runtime.handle(request.command)
             self.log.info(
                 "command",
@@ -216,6 +246,32 @@ class Daemon:
             if type(request.command).__name__ == "ReloadProfiles":
                 for rt in self.devices.values():
                     await sink.profiles(rt)
+
+    async def journey_command(
+        self, device: str, command: StartNext | RateSession, *, local: bool
+    ) -> CommandResult:
+        """``start_next`` or ``rate_session`` for ``device`` (MQTT, the CLI, the demo)."""
+        if self.history is None:
+            return CommandResult.failure(
+                ErrorCode.HISTORY_UNAVAILABLE, "the history is disabled (history.enabled = false)"
+            )
+        runtime = self.devices[device]
+        if isinstance(command, StartNext):
+            return await self.history.start_next(runtime, command, local=local)
+        return await self.history.rate(device, command)
+
+    async def _serve_journey(self) -> None:
+        while True:
+            request = await self._journey_requests.get()
+            result = await self.journey_command(request.device, request.command, local=False)
+            self.log.info(
+                "command",
+                device=request.device,
+                command=type(request.command).__name__,
+                ok=result.ok,
+                error=result.error.message if result.error else None,
+            )
+            await request.reply(result)
 
     # ----------------------------------------------------------------- systemd
 

@@ -47,12 +47,14 @@ from treadctl.commands import (
     ErrorCode,
     JsonValue,
     Pause,
+    RateSession,
     ReloadProfiles,
     Resume,
     SelectProfile,
     SetIncline,
     SetSpeed,
     SkipSegment,
+    StartNext,
     StartProfile,
     Stop,
     needs_arming,
@@ -69,6 +71,7 @@ from treadctl.control.session import (
 from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
+from treadctl.history.recorder import DEFAULT_PERSON, PlannedStart, SessionOwner
 from treadctl.observations import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
 from treadctl.safety.errors import LimitExceededError
 from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
@@ -85,6 +88,20 @@ STOP_DEADLINE_S = 15.0
 """How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
 at about 0.3 km/h per second (docs/references.md#ftms-devices), so 4.0 km/h (the absolute cap) needs
 ~13 s."""
+
+
+class UnknownPersonError(TreadctlError):
+    """A command names a person who is not in ``[[people]]``."""
+
+    def __init__(self, person: str, known: list[str]) -> None:
+        self.person = person
+        super().__init__(
+            f"no person {person!r} is configured (known: {', '.join(known) or 'none'})"
+        )
+
+
+def _anyone(person: str | None) -> str:
+    return person or DEFAULT_PERSON
 
 
 class LinkSupervisorFailed(TreadctlError):
@@ -139,6 +156,7 @@ class DeviceRuntime:
         arming: ArmingPolicy,
         log: Callable[..., None],
         reconnect_max_backoff_s: float = 30.0,
+        people: Callable[[str | None], str] = _anyone,
     ) -> None:
         self.id = device_id
         self.options = options
@@ -168,6 +186,16 @@ class DeviceRuntime:
         starts a belt only on fresh telemetry); cleared when the link goes down."""
         self._session_started = asyncio.Event()
         self._first_reading_seen = False
+        self.people = people
+        """Resolves a command's person (None: the default one); raises UnknownPersonError."""
+        self.owner: SessionOwner | None = None
+        """Who the current (or last) session is for, and its program stage."""
+        self.last_reading: Reading | None = None
+        """The newest Treadmill Data record (the history's samples read it)."""
+        self.session_begun = asyncio.Event()
+        """Set at each session start (the history recorder clears it)."""
+        self.session_over = asyncio.Event()
+        """Set when the current session ended (cleared at the next start)."""
         self.session_id: str | None = None
         """Id of the current (or last) session, on its log lines: ``<profile>-<8 hex>``."""
         self._changed = asyncio.Event()
@@ -224,6 +252,8 @@ class DeviceRuntime:
                 await self._link_state(item, sink)
                 continue
             self.runner.observe(item)
+            if isinstance(item, Reading):
+                self.last_reading = item
             if isinstance(item, Reading) and self.link_up:
                 self.reading.set()
             if isinstance(item, Reading) and not self._first_reading_seen:
@@ -318,6 +348,7 @@ class DeviceRuntime:
             await self._session_started.wait()
             self._session_started.clear()
             summary = await self.runner.run()
+            self.session_over.set()
             self._emit(
                 "session_end",
                 profile=summary.profile,
@@ -358,10 +389,13 @@ class DeviceRuntime:
         the demo): the same path as :meth:`handle` minus remote arming."""
         return self.handle(command, local=True)
 
-    def handle(self, command: Command, *, local: bool = False) -> CommandResult:
+    def handle(
+        self, command: Command, *, local: bool = False, plan: PlannedStart | None = None
+    ) -> CommandResult:
         """Decide and act on one command (synchronously: the governor's sender does the I/O).
 
-        Remote commands (``local=False``, from MQTT) that can move the belt need arming."""
+        Remote commands (``local=False``, from MQTT) that can move the belt need arming.
+        ``plan``: for :class:`StartNext`, the stage the daemon looked up in the history."""
         now = self.clock.now()
         if isinstance(command, EmergencyStop):
             self.arming.admit(command, now)
@@ -380,7 +414,9 @@ class DeviceRuntime:
                 ErrorCode.LINK_DOWN, "the treadmill is not connected; nothing is queued"
             )
         try:
-            result = self._execute(command)
+            result = self._execute(command, plan)
+        except UnknownPersonError as exc:
+            result = CommandResult.failure(ErrorCode.UNKNOWN_PERSON, str(exc))
         except ProfileNotFoundError as exc:
             result = CommandResult.failure(ErrorCode.UNKNOWN_PROFILE, str(exc))
         except LimitExceededError as exc:
@@ -397,15 +433,23 @@ class DeviceRuntime:
         self._changed.set()
         return result
 
-    def _execute(self, command: Command) -> CommandResult:
+    def _execute(self, command: Command, plan: PlannedStart | None) -> CommandResult:
         if isinstance(command, StartProfile):
             name = command.profile or self.selected_profile
             if name is None:
                 return CommandResult.failure(
                     ErrorCode.UNKNOWN_PROFILE, "no profile given and none selected"
                 )
-            self.start_profile(name)
-            return CommandResult.success({"profile": name})
+            person = command.options.get("person")
+            owner = SessionOwner(self.people(person if isinstance(person, str) else None))
+            self.start_profile(name, owner)
+            return CommandResult.success({"profile": name, "person": owner.person})
+        if isinstance(command, StartNext):
+            return self._start_next(plan)
+        if isinstance(command, RateSession):
+            return CommandResult.failure(
+                ErrorCode.REFUSED, "ratings are stored by the daemon's history, not a treadmill"
+            )
         if isinstance(command, SelectProfile):
             self.catalog.get(command.profile)
             self.selected_profile = command.profile
@@ -462,15 +506,37 @@ class DeviceRuntime:
             target = self.governed.set_speed(command.centi)
         return CommandResult.success({"target_kmh": target / 100})
 
-    def start_profile(self, name: str) -> None:
+    def _start_next(self, plan: PlannedStart | None) -> CommandResult:
+        if plan is None:
+            return CommandResult.failure(
+                ErrorCode.HISTORY_UNAVAILABLE,
+                "start_next needs the person's stage from the history",
+            )
+        self.start_profile(plan.profile, plan.owner)
+        return CommandResult.success(
+            {
+                "profile": plan.profile,
+                "person": plan.owner.person,
+                "program": plan.owner.program,
+                "stage": plan.owner.stage,
+                "stage_name": plan.stage_name,
+                "warnings": list(plan.warnings),
+            }
+        )
+
+    def start_profile(self, name: str, owner: SessionOwner | None = None) -> None:
         """Arm and start a profile (an explicit start by a person). Raises on refusal."""
+        owner = owner or SessionOwner(self.people(None))
         profile = self.catalog.get(name)
         self.runner.arm(profile)
         self.runner.start()
         self.session_id = f"{name}-{secrets.token_hex(4)}"
+        self.owner = owner
         self.selected_profile = name
         self._session_started.set()
-        self._emit("session_start", profile=name)
+        self.session_over.clear()
+        self.session_begun.set()
+        self._emit("session_start", profile=name, person=owner.person, stage=owner.stage)
         if self.cues is not None:
             self.cues.session_started(self.id)
 

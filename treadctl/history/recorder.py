@@ -162,3 +162,26 @@ class SessionRecorder:
             ),
             max_hr_bpm=max(self._heart_rates) if self._heart_rates else None,
         )
+
+
+DEFAULT_PERSON = "default"
+"""The person id of sessions when no ``[[people]]`` are configured."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOwner:
+    """Who a session is for, and the program stage it runs (None: a plain profile)."""
+
+    person: str
+    program: str | None = None
+    stage: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStart:
+    """What ``start_next`` starts: the stage's profile, for whom, and the frequency advice."""
+
+    profile: str
+    owner: SessionOwner
+    stage_name: str
+    warnings: tuple[str, ...] = ()

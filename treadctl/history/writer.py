@@ -124,14 +124,22 @@ class HistoryWriter:
             return False
         return True
 
-    async def call(self, name: str, run: Callable[[HistoryStore], T], *, timeout_s: float) -> T:
-        """Run ``run(store)`` in the thread and await its result (HistoryError on failure,
-        HistoryUnavailableError when the queue is full or the deadline passes)."""
+    def enqueue(self, name: str, run: Callable[[HistoryStore], T]) -> concurrent.futures.Future[T]:
+        """Queue ``run(store)`` now (in order with what is queued) and return its future."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         try:
             self._queue.put_nowait(_Job(name, run, future))
         except queue.Full:
             raise HistoryUnavailableError("history queue full", where=self.where) from None
+        return future
+
+    async def call(self, name: str, run: Callable[[HistoryStore], T], *, timeout_s: float) -> T:
+        """Run ``run(store)`` in the thread and await its result (HistoryError on failure,
+        HistoryUnavailableError when the queue is full or the deadline passes)."""
+        return await self.wait(self.enqueue(name, run), timeout_s=timeout_s)
+
+    async def wait(self, future: concurrent.futures.Future[T], *, timeout_s: float) -> T:
+        """Await a future from :meth:`enqueue` with a deadline."""
         try:
             async with asyncio.timeout(timeout_s):
                 return await asyncio.wrap_future(future)

@@ -40,12 +40,14 @@ from treadctl.commands import (
     ErrorCode,
     JsonValue,
     Pause,
+    RateSession,
     ReloadProfiles,
     Resume,
     SelectProfile,
     SetIncline,
     SetSpeed,
     SkipSegment,
+    StartNext,
     StartProfile,
     Stop,
 )
@@ -332,6 +334,38 @@ def _build_start(body: Mapping[str, JsonValue]) -> Command:
     return StartProfile(profile=_profile(body), options=options)
 
 
+MAX_ID_CHARS = 64
+
+
+def _optional_id(body: Mapping[str, JsonValue], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise _Invalid(
+            ErrorCode.INVALID_VALUE, f"{key} must be 1..{MAX_ID_CHARS} printable characters"
+        )
+    return value
+
+
+def _build_rate(body: Mapping[str, JsonValue]) -> Command:
+    pain = body.get("pain")
+    if isinstance(pain, bool) or not isinstance(pain, int):
+        raise _Invalid(ErrorCode.INVALID_VALUE, "pain must be a whole number 0-10")
+    difficulty = body.get("difficulty")
+    if not isinstance(difficulty, str):
+        raise _Invalid(ErrorCode.INVALID_VALUE, "difficulty must be easy, ok or hard")
+    near_fall = body.get("near_fall", False)
+    if not isinstance(near_fall, bool):
+        raise _Invalid(ErrorCode.INVALID_VALUE, "near_fall must be true or false")
+    session, person = _optional_id(body, "session"), _optional_id(body, "person")
+    return _value_error(
+        lambda: RateSession(
+            pain=pain, difficulty=difficulty, near_fall=near_fall, session=session, person=person
+        )
+    )
+
+
 _REQUESTS: dict[str, tuple[frozenset[str], Callable[[Mapping[str, JsonValue]], Command]]] = {
     CommandName.ARM: (frozenset({"duration_s"}), _build_arm),
     CommandName.DISARM: (frozenset(), lambda _: Disarm()),
@@ -354,6 +388,14 @@ _REQUESTS: dict[str, tuple[frozenset[str], Callable[[Mapping[str, JsonValue]], C
     ),
     CommandName.SKIP_SEGMENT: (frozenset(), lambda _: SkipSegment()),
     CommandName.RELOAD_PROFILES: (frozenset(), lambda _: ReloadProfiles()),
+    CommandName.START_NEXT: (
+        frozenset({"person"}),
+        lambda b: StartNext(person=_optional_id(b, "person")),
+    ),
+    CommandName.RATE_SESSION: (
+        frozenset({"pain", "difficulty", "near_fall", "session", "person"}),
+        _build_rate,
+    ),
 }
 
 
@@ -378,6 +420,7 @@ SET_KEYS_PRESS: dict[str, Callable[[], Command]] = {
     "disarm": Disarm,
     "skip_segment": SkipSegment,
     "reload_profiles": ReloadProfiles,
+    "start_next": StartNext,
 }
 """``set/<key>`` topics that Home Assistant buttons press (payload ``PRESS``)."""
 
