@@ -1,0 +1,127 @@
+"""Real processes (simulator, ``treadctl run``, Mosquitto): every cue goes out on MQTT as a
+``cue`` event with its ``speak`` text, and an emergency stop takes the same time whether speech
+is off or its engine hangs (issue 17: speech is never on the path of a Stop)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faults.helpers import (
+    let_time_pass,
+    rig,
+    start_session,
+    trace_time,
+    wait_belt_stopped,
+    wait_stop_write,
+)
+from support.daemon import DaemonRig, poll
+
+from speech.conftest import hanging_engine
+from treadctl.speech import phrases
+
+pytestmark = [pytest.mark.crossprocess]
+
+ESTOP_LIMIT_MS = 50.0
+"""Issue 9's bound for an emergency stop (publish -> Stop write), docs/fault-runs.md."""
+SLACK_MS = 25.0
+"""How much slower than without speech an emergency stop may be measured on a busy 2-core
+machine before it counts as changed (the measured difference is a few ms; docs/speech.md)."""
+ROUNDS = 3
+SETTLE_S = 10.0
+"""Simulated seconds of steady walking before each emergency stop (0.5 s of real time)."""
+
+
+async def cue(r: DaemonRig, since: int, text: str) -> dict[str, Any]:
+    event: dict[str, Any] = await r.mqtt.wait_json(
+        "treadctl/tm1/event",
+        lambda e: e.get("kind") == "cue" and e["data"].get("speak") == text,
+        since=since,
+        within=20,
+    )
+    return event
+
+
+async def belt_still(r: DaemonRig) -> None:
+    """The simulator's belt stands and the daemon has seen it (a start needs both)."""
+    await wait_belt_stopped(r.sims["tm1"])
+    await r.mqtt.latest_state("tm1", lambda s: s["speed_kmh"] == 0 and not s["running"])
+
+
+async def emergency_stops(r: DaemonRig) -> list[float]:
+    """Start a session and emergency-stop it, ``ROUNDS`` times: publish -> Stop write, in ms
+    (both ``CLOCK_MONOTONIC``: the simulator trace's ``t`` and ``time.monotonic()``)."""
+    sim = r.sims["tm1"]
+    latencies = []
+    for _ in range(ROUNDS):
+        since = r.mqtt.mark()
+        await start_session(r)
+        await cue(r, since, "Small steps.")
+        # Let the start's control procedures finish (a Stop waits for the one in flight, FTMS
+        # §4.16.1): the same moment of a steady walk for both runs.
+        await let_time_pass(sim, SETTLE_S)
+        after = trace_time(sim)
+        estop_at = time.monotonic()
+        await r.mqtt.publish("treadctl/tm1/request/emergency_stop", b"{}", qos=1)
+        stop = await wait_stop_write(sim, after)
+        latencies.append((stop["t"] - estop_at) * 1000)
+        await belt_still(r)
+        event = await cue(r, since, phrases.SAFETY_PHRASES["emergency_stop"])
+        assert event["data"]["priority"] == "safety"
+        assert event["data"]["detail"] == "emergency_stop"
+    return latencies
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_emergency_stop_timing_is_unchanged_with_a_hanging_speech_engine(
+    tmp_path: Path,
+) -> None:
+    engine = hanging_engine(tmp_path)
+    async with rig(tmp_path, extra_config={"speech": {"enabled": False}}) as r:
+        # Speech off (cue events still on): the baseline.
+        first = await r.start_daemon()
+        since = r.mqtt.mark()
+        await start_session(r)
+        countdown = await cue(r, since, phrases.COUNTDOWN)
+        assert countdown["message"] == phrases.COUNTDOWN
+        assert countdown["data"]["cue"] == "countdown"
+        assert (await r.mqtt.request("tm1", "stop"))["status"] == "ok"
+        await belt_still(r)
+        baseline = await emergency_stops(r)
+        await first.terminate()
+
+        # Speech on, with an engine that never returns (killed only after 60 s).
+        r.extra_config = {
+            **dict(r.extra_config or {}),
+            "speech": {
+                "enabled": True,
+                "engine": str(engine),
+                "player": "none",
+                "render_timeout_s": 60.0,
+                "audio_dir": str(tmp_path / "audio"),
+            },
+        }
+        r.write_config()
+        daemon = await r.start_daemon()
+        await poll((tmp_path / "engine.pid").exists, what="the engine started", within=20)
+        hung = await emergency_stops(r)
+        pid = int((tmp_path / "engine.pid").read_text())
+        assert _alive(pid), "the engine was still hanging during the emergency stops"
+        assert not list((tmp_path / "audio").glob("*.wav")), "nothing could be rendered"
+        await daemon.terminate()
+
+    print(f"emergency stop -> Stop write, ms: speech off {baseline}, engine hanging {hung}")
+    assert max(baseline) < ESTOP_LIMIT_MS
+    assert max(hung) < ESTOP_LIMIT_MS
+    assert statistics.median(hung) < statistics.median(baseline) + SLACK_MS
