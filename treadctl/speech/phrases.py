@@ -42,7 +42,8 @@ SAFETY_PHRASES: dict[str, str] = {
     "belt_moving_at_start": "Stopped: the belt was already moving.",
     "block_time_limit": "Paused: block time limit. Take a rest.",
     "restart_stop": "Stopped: treadctl restarted.",
-    "heart_rate_high": "Heart rate high, holding speed.",
+    "heart_rate": "Stopped: heart rate too high.",
+    "heart_rate_hold": "Heart rate high, holding speed.",
     "segment_refused": "Stopped: segment refused.",
 }
 """Every safety reaction's words, by latch reason / event kind (docs/safety.md "Reactions").
