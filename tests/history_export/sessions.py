@@ -39,7 +39,7 @@ def make_samples(
         for _ in range(seconds):
             if stop_after_s is not None and t >= stop_after_s:
                 return out
-            hr = (78 + t // 20 if kmh > 0 else 80) if with_hr else None
+            hr = (78 + (t // 20) % 40 if kmh > 0 else 80) if with_hr else None
             out.append(
                 Sample(
                     t_s=float(t),
