@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import sys
 from pathlib import Path
@@ -57,6 +58,19 @@ def register(sub: Any) -> None:
         "(default: the device's speedup setting, 1 for a real treadmill)",
     )
     start.set_defaults(handler=_session_start)
+    nxt = session_sub.add_parser(
+        "next", help="start the person's current program stage (docs/journey.md)"
+    )
+    nxt.add_argument("--person", help="person id (default: the default person)")
+    nxt.add_argument("--config", type=Path)
+    nxt.add_argument("--device", help="device id (default: the only configured one)")
+    nxt.add_argument(
+        "--speedup",
+        type=float,
+        default=None,
+        help="time compression; only for a treadmill configured with simulator = true",
+    )
+    nxt.set_defaults(handler=_session_start, profile=None)
     session.set_defaults(handler=lambda _a: (session.print_help(), EXIT_USAGE)[1])
 
     status = sub.add_parser("status", help="print the retained state from MQTT")
@@ -173,7 +187,10 @@ def _session_start(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from treadctl.daemon.demo import profile_argument  # noqa: PLC0415
 
-    profile, extra_dir = profile_argument(args.profile)
+    person = getattr(args, "person", None)
+    profile, extra_dir = (
+        profile_argument(args.profile) if args.profile is not None else ("the next stage", None)
+    )
     # Only the chosen treadmill, with the speedup decided above (checked: a simulator).
     device = devices[device_id].model_copy(update={"speedup": speedup})
     update: dict[str, Any] = {"devices": [device]}
@@ -184,14 +201,19 @@ def _session_start(args: argparse.Namespace) -> int:
     from treadctl.daemon.instance import AlreadyRunningError  # noqa: PLC0415
 
     try:
-        return asyncio.run(_session_main(config, device_id, profile))
+        return asyncio.run(
+            _session_main(config, device_id, profile, following=args.profile is None, person=person)
+        )
     except* AlreadyRunningError as group:
         print(f"treadctl: {group.exceptions[0]}", file=sys.stderr)
     return EXIT_FAILED
 
 
-async def _session_main(config: Any, device_id: str, profile: str) -> int:
+async def _session_main(
+    config: Any, device_id: str, profile: str, *, following: bool = False, person: str | None = None
+) -> int:
     from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
+    from treadctl.commands import StartNext  # noqa: PLC0415
     from treadctl.daemon.app import Daemon  # noqa: PLC0415
     from treadctl.daemon.session_view import SessionRefusedError, run_profile  # noqa: PLC0415
 
@@ -219,6 +241,13 @@ async def _session_main(config: Any, device_id: str, profile: str) -> int:
                     connect_timeout_s=config.ble.connect_timeout_s + config.ble.scan_timeout_s,
                     auto_resume_rests=False,
                     resume_requests=resume,
+                    start=(
+                        functools.partial(
+                            daemon.journey_command, device_id, StartNext(person), local=True
+                        )
+                        if following
+                        else None
+                    ),
                 )
                 view.message("")
                 view.message(render_summary(summary))

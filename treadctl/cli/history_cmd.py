@@ -21,7 +21,7 @@ from treadctl.cli.config_cmd import add_config_argument
 if TYPE_CHECKING:
     from treadctl.history.store import HistoryStore
 
-HISTORY_MODULES: tuple[str, ...] = ("treadctl.cli.history_export",)
+HISTORY_MODULES: tuple[str, ...] = ("treadctl.cli.history_view", "treadctl.cli.history_export")
 
 
 def register(subparsers: Any) -> None:

@@ -8,9 +8,10 @@ device's command handler, like a command from MQTT: the same governor, the same 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from treadctl.commands import Resume, StartProfile
+from treadctl.commands import CommandResult, Resume, StartProfile
 from treadctl.control.session import SessionSnapshot, SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import REST_OVER_REASON, DeviceRuntime
@@ -36,6 +37,7 @@ async def run_profile(
     connect_timeout_s: float,
     auto_resume_rests: bool,
     resume_requests: asyncio.Queue[None] | None = None,
+    start: Callable[[], Awaitable[CommandResult]] | None = None,
 ) -> SessionSummary:
     """Wait for the link, start ``profile`` and show progress until the session ends.
 
@@ -49,11 +51,24 @@ async def run_profile(
         await runtime.connected.wait()
         await runtime.reading.wait()
     info = runtime.governed.info
-    view.message(f"Connected to {info.name or info.address}; starting profile {profile!r}.")
-    result = runtime.handle_local(StartProfile(profile))
+    if start is None:
+        view.message(f"Connected to {info.name or info.address}; starting profile {profile!r}.")
+        result = runtime.handle_local(StartProfile(profile))
+    else:
+        view.message(f"Connected to {info.name or info.address}; starting {profile}.")
+        result = await start()
     if not result.ok:
         message = result.error.message if result.error else "refused"
         raise SessionRefusedError(message)
+    data = result.data or {}
+    if start is not None:
+        view.message(
+            f"{data.get('person')}: {data.get('program')} stage {data.get('stage')} "
+            f"({data.get('stage_name')}), profile {data.get('profile')}"
+        )
+    warnings = data.get("warnings")
+    for warning in warnings if isinstance(warnings, list) else ():
+        view.message(f"note: {warning}")
     async with asyncio.TaskGroup() as tg:
         watcher = tg.create_task(_watch(runtime, view, auto_resume_rests))
         if resume_requests is not None:
