@@ -38,7 +38,7 @@ async def test_sigkill_leaves_an_interrupted_session_with_its_samples(tmp_path: 
         path = tmp_path / "state" / "history.sqlite3"
         store = HistoryStore.open(sqlite_url(path))
         running: list[SessionRecord] = await until(  # type: ignore[assignment]
-            lambda s: s.sessions(), store, lambda found: bool(found)
+            lambda s: s.sessions(), store, bool
         )
         session_id = running[0].id
         # At least 12 flushed samples (12 s on the device clock), the belt moving.
