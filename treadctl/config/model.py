@@ -26,6 +26,7 @@ from treadctl.config import limits
 from treadctl.config.mqtt import MqttConfig
 from treadctl.config.section import Section
 from treadctl.numbers import Number, WholeNumber
+from treadctl.safety.heart_rate import HeartRateLimits, HeartRateSettingsError
 from treadctl.units import kmh_to_centi
 
 DEFAULT_CONFIG_PATH = Path("/etc/treadctl/config.toml")
@@ -92,6 +93,26 @@ UserCap = Annotated[
 user cap, which may only be lowered (as ``treadctl.safety.limits.Limits`` requires)."""
 
 
+class HeartRateSourceConfig(Section):
+    """``[devices.heart_rate]``: where this treadmill's walker's heart rate comes from
+    (docs/heart-rate.md). Without it nothing about heart rate changes."""
+
+    source: Literal["strap", "treadmill"] = "strap"
+    """``strap``: a Bluetooth Heart Rate Service sensor (chest strap, arm band), reached with
+    the ``[ble]`` settings; ``treadmill``: the treadmill's own heart-rate field (hand grips)."""
+    address: str | None = None
+    """The strap's Bluetooth address; with neither address nor name, the first sensor
+    advertising the Heart Rate Service is taken."""
+    name: str | None = None
+    """The strap's advertised name."""
+
+    @model_validator(mode="after")
+    def _strap_only(self) -> HeartRateSourceConfig:
+        if self.source == "treadmill" and (self.address or self.name):
+            raise ValueError("address and name are for source = 'strap'")
+        return self
+
+
 class DeviceConfig(Section):
     """One treadmill (``[[devices]]``)."""
 
@@ -117,6 +138,9 @@ class DeviceConfig(Section):
     """Overrides ``ble.backend`` for this treadmill."""
     transport: Annotated[str | None, AfterValidator(_transport)] = None
     """Overrides ``ble.transport`` (each simulator process has its own transport)."""
+    heart_rate: HeartRateSourceConfig | None = None
+    """The heart-rate source of whoever walks on this treadmill; the limits are the person's
+    (``[[people]]`` ``age`` / ``hr_max_bpm``)."""
 
     @field_validator("address", "name")
     @classmethod
@@ -242,9 +266,32 @@ class PersonConfig(Section):
     """The person a session is for when a command names nobody (the only person is always
     the default)."""
     age: Annotated[WholeNumber, Field(ge=1, le=120)] | None = None
-    """For heart-rate settings later; stored, not used yet."""
+    """Without ``hr_max_bpm``: the heart-rate guard estimates the maximum as 220 - age
+    (docs/heart-rate.md)."""
     hr_max_bpm: Annotated[WholeNumber, Field(ge=60, le=240)] | None = None
-    """A measured maximum heart rate (always wins over an age estimate); not used yet."""
+    """A measured maximum heart rate (always wins over an age estimate)."""
+    hr_soft_fraction: Annotated[Number, Field(ge=0.3, le=0.95)] | None = None
+    """Hold speed and incline increases from this fraction of the maximum (default 0.70); a
+    therapist may lower it (docs/heart-rate.md)."""
+    hr_hard_fraction: Annotated[Number, Field(ge=0.3, le=0.95)] | None = None
+    """Ramp down and stop above this fraction for more than 5 s (default 0.80)."""
+
+    @model_validator(mode="after")
+    def _heart_rate_limits(self) -> PersonConfig:
+        try:
+            self.heart_rate_limits()
+        except HeartRateSettingsError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def heart_rate_limits(self) -> HeartRateLimits | None:
+        """This person's heart-rate limits; None without ``age`` or ``hr_max_bpm``."""
+        return HeartRateLimits.for_person(
+            hr_max=self.hr_max_bpm,
+            age=self.age,
+            soft_fraction=self.hr_soft_fraction,
+            hard_fraction=self.hr_hard_fraction,
+        )
 
 
 class HistoryConfig(Section):
