@@ -69,6 +69,11 @@ straps notify about once a second, docs/references.md#journey-heart-rate)."""
 SIGNAL_TIMEOUT_S = 5.0
 """No plausible sample for this long: signal lost (five missed one-per-second measurements)."""
 
+RAMP_DOWN_MAX_S = 10.0
+"""After the hard limit, the belt ramps down at the normal deceleration for at most 10 s, then
+Stop (docs/references.md#journey-heart-rate, adopted defaults: a sudden stop walking backward
+risks a fall; the wait is bounded)."""
+
 
 class HeartRateSettingsError(TreadctlError):
     """Heart-rate guard settings outside what the rules allow."""
@@ -200,18 +205,19 @@ class HeartRateGuard:
     # -------------------------------------------------------------- input
     def observe(self, item: HeartRateItem) -> None:
         if isinstance(item, SensorStatus):
-            self._disconnected = not item.connected
             if not item.connected:
+                # Held until a plausible value arrives after it (not merely a reconnection:
+                # the last value before the loss says nothing about now).
+                self._disconnected = True
                 self._contact_lost = False
             return
         self._sample(item)
 
     def _sample(self, s: HeartRateSample) -> None:
-        self._disconnected = False
         if s.contact is SensorContact.NOT_DETECTED:
             self._contact_lost = True
             return
-        self._contact_lost = False
+        # Contact counts as back only with a plausible value (a 0 or 255 proves nothing).
         if s.bpm <= 0:
             self.filtered["zero"] += 1
             return
@@ -239,6 +245,7 @@ class HeartRateGuard:
         return False
 
     def _accept(self, at: float, bpm: int) -> None:
+        self._contact_lost = self._disconnected = False
         soft = self.limits.soft_bpm
         if self._bpm is not None and self._valid_at is not None and self._bpm >= soft:
             self.stats.above_soft_s += min(at - self._valid_at, self.limits.signal_timeout_s)
