@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from hypothesis import given
@@ -88,6 +88,18 @@ def test_weekly_totals_stage_and_week_off() -> None:
     assert [w.safety_aborts for w in weeks] == [0, 0, 0, 1, 0, 0]
     assert weeks[0].backward_min == 3 * 2 * 60 / 60
     assert weeks[4].backward_min == 0
+
+
+def test_stage_changes_after_the_last_session_count() -> None:
+    sessions = journey()
+    last = max(r.started_at for r in sessions)
+    advance = (last + timedelta(hours=3), 4)  # rated easy that evening: stage 4 from now on
+    weeks = weekly(sessions, [advance])
+    assert [w.stage for w in weeks] == [1, 2, 3, 2, 2, 4]
+    later = weekly(sessions, [(last + timedelta(days=10), 4)])
+    assert len(later) == 8
+    assert [w.stage for w in later][-3:] == [3, 3, 4]
+    assert [w.sessions for w in later][-2:] == [0, 0]
 
 
 def test_progress_chart_draws_a_bar_per_week_and_the_stage_line() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.history_export.decoded import decode_fit, named
 from tests.history_export.sessions import (
@@ -170,3 +172,13 @@ def test_unmeasured_values_are_left_out() -> None:
     assert "total_distance" not in lap.values
     (session,) = named(msgs, "session")
     assert "total_distance" not in session.values
+
+
+@given(label=st.text(max_size=60), profile=st.text(min_size=1, max_size=60))
+def test_any_label_reads_back(label: str, profile: str) -> None:
+    plan = ((label, "backward", 3, 1.0, 0.0), ("rest", "forward", 2, 0.0, 0.0))
+    samples = make_samples(plan=plan)
+    record = replace(make_record(samples), profile=profile)
+    msgs = decode_fit(export_session(record, samples, "fit"))
+    assert [lap.values["segment"] for lap in named(msgs, "lap")] == [fit_string(label), "rest"]
+    assert named(msgs, "session")[0].values["profile"] == fit_string(profile)

@@ -6,6 +6,7 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.history_export.decoded import decode_fit, named, tcx_schema
 from tests.history_export.sessions import journey, make_record, make_samples
 from treadctl.cli.main import main
 from treadctl.history.records import Sample, SessionRecord
-from treadctl.history.store import HistoryStore, sqlite_url
+from treadctl.history.store import HistoryStore, StageChange, sqlite_url
 
 
 def _record(store: HistoryStore, record: SessionRecord, samples: list[Sample]) -> None:
@@ -35,9 +36,23 @@ def history(tmp_path: Path) -> str:
             cut, session_id="cut", end_reason="interrupted", ended_at=cut[-1].at
         )
         _record(store, cut_record, cut)
-        for record in journey():
+        sessions = journey()
+        for record in sessions:
             store.begin_session(replace(record, ended_at=None, end_reason=None))
             store.end_session(record)
+        last = sessions[-1]
+        store.apply(
+            StageChange(
+                person_id="alice",
+                program="retro-6-weeks",
+                from_stage=3,
+                to_stage=4,
+                action="advance",
+                reason="last two sessions easy, pain <= 3",
+                session_id=last.id,
+                at=last.started_at + timedelta(hours=2),
+            )
+        )
     finally:
         store.close()
     return url
@@ -119,7 +134,9 @@ def test_chart_and_progress_svg(history: str, tmp_path: Path) -> None:
     argv = ["history", "progress", "alice", "--history-url", history, "--out", str(progress)]
     assert main(argv) == 0
     root = ET.fromstring(progress.read_text())
-    assert any(t.text == "stage 3" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "stage 3" in texts
+    assert "stage 4" in texts  # the advance decided after the last session
 
 
 def test_chart_png(history: str, tmp_path: Path) -> None:

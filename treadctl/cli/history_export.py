@@ -155,6 +155,7 @@ def _progress(args: argparse.Namespace) -> int:
         return exc.exit_code
     try:
         sessions = store.sessions(person_id=args.person_id)
+        changes = [(c.at, c.to_stage) for c in store.stage_changes(args.person_id)]
     except HistoryError as exc:
         fail(str(exc))
         return EXIT_FAILED
@@ -163,7 +164,7 @@ def _progress(args: argparse.Namespace) -> int:
     if not sessions:
         fail(f"no sessions recorded for person {args.person_id!r}")
         return EXIT_FAILED
-    data = _picture(progress_chart(args.person_id, sessions), args.png)
+    data = _picture(progress_chart(args.person_id, sessions, changes), args.png)
     if data is None:
         return EXIT_FAILED
     suffix = ".png" if args.png else ".svg"

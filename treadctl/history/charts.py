@@ -213,41 +213,54 @@ class Week:
     stage: int | None  # the stage of the week's last session (carried over a week off)
 
 
-def weekly(sessions: Sequence[SessionRecord]) -> list[Week]:
-    """Every week from the first session's to the last one's (weeks off included)."""
+def weekly(
+    sessions: Sequence[SessionRecord], stage_changes: Sequence[tuple[datetime, int]] = ()
+) -> list[Week]:
+    """Every week from the first session's to the last session's or stage change's (weeks off
+    included). The stage at a week's end is the latest of the stage its sessions ran at and
+    the stage changes (``(when, new stage)``, e.g. an advance decided after a rating)."""
     if not sessions:
         return []
     ordered = sorted(sessions, key=lambda r: r.started_at)
-    last = _monday(ordered[-1].started_at)
+    events = sorted(
+        [(r.started_at, r.stage) for r in ordered if r.stage is not None] + list(stage_changes)
+    )
+    last = max([_monday(ordered[-1].started_at), *(_monday(at) for at, _ in stage_changes)])
     weeks: list[Week] = []
     stage: int | None = None
     week = _monday(ordered[0].started_at)
-    i = 0
+    i = j = 0
     while week <= last:
         minutes, count, aborts = 0.0, 0, 0
         while i < len(ordered) and _monday(ordered[i].started_at) == week:
             minutes += ordered[i].backward_s / 60
             count += 1
             aborts += ordered[i].safety_abort
-            if ordered[i].stage is not None:
-                stage = ordered[i].stage
             i += 1
+        while j < len(events) and _monday(events[j][0]) <= week:
+            stage = events[j][1]
+            j += 1
         weeks.append(Week(week, minutes, count, aborts, stage))
         week += timedelta(days=7)
     return weeks
 
 
 def progress_chart(
-    person: str, sessions: Sequence[SessionRecord], width: int = 860, height: int = 400
+    person: str,
+    sessions: Sequence[SessionRecord],
+    stage_changes: Sequence[tuple[datetime, int]] = (),
+    width: int = 860,
+    height: int = 400,
 ) -> str:
-    """Minutes walking backward per week (bars) and the program stage (line), over the weeks."""
+    """Minutes walking backward per week (bars) and the program stage (line), over the weeks
+    (``stage_changes``: ``(when, new stage)`` pairs, see :func:`weekly`)."""
     left, right, top, bottom = 64, 64, 70, 76
     pw, ph = width - left - right, height - top - bottom
     svg = Svg(width, height)
     svg.text(
         left, 24, f"{person}: walking backward, week by week", font_size=16, font_weight="bold"
     )
-    weeks = weekly(sessions)
+    weeks = weekly(sessions, stage_changes)
     if not weeks:
         svg.text(width / 2, height / 2, "no sessions recorded yet", anchor="middle", fill=MUTED)
         return svg.render()
