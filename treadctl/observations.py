@@ -34,6 +34,25 @@ class InclineRange:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """The Device Information Service (0x180A) strings a treadmill offers; None for each it
+    does not have (docs/references.md#ble-dis)."""
+
+    manufacturer: str | None = None
+    """Manufacturer Name String (0x2A29)."""
+    model_number: str | None = None
+    """Model Number String (0x2A24)."""
+    serial_number: str | None = None
+    """Serial Number String (0x2A25)."""
+    hardware_revision: str | None = None
+    """Hardware Revision String (0x2A27)."""
+    firmware_revision: str | None = None
+    """Firmware Revision String (0x2A26)."""
+    software_revision: str | None = None
+    """Software Revision String (0x2A28)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceInfo:
     """What the link learned about the treadmill when it connected."""
 
@@ -43,6 +62,8 @@ class DeviceInfo:
     """None when the device did not report one (the governor then refuses to command speed)."""
     incline_range: InclineRange | None
     """None when the device has no 0x2AD5 or its read failed: incline is not commanded."""
+    identity: DeviceIdentity | None = None
+    """From the Device Information Service; None when the treadmill has none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.crossprocess
 
 
 async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
-    async with DaemonRig(tmp_path, profiles=TEST_PROFILES) as rig:
+    discovery = {"mqtt": {"discovery": True}}
+    async with DaemonRig(tmp_path, profiles=TEST_PROFILES, extra_config=discovery) as rig:
         daemon = await rig.start_daemon()
         sim = rig.sims["tm1"]
         mq = rig.mqtt
@@ -86,6 +87,18 @@ async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
         assert await read_retained(rig.broker.host, rig.broker.port, "treadctl/bridge/state") == (
             b"offline"
         )
+        # The treadmill's device info is kept in the state directory for the next start (a
+        # restart with the treadmill off keeps the Home Assistant device as it was).
+        known_path = rig.workdir / "state" / "known-devices" / "tm1.json"
+        known = json.loads(known_path.read_text(encoding="utf-8"))
+        assert known["address"] == state["device"]["address"]
+        raw = await read_retained(
+            rig.broker.host, rig.broker.port, "homeassistant/device/tm1/config"
+        )
+        assert raw is not None
+        payload = json.loads(raw)
+        assert payload["dev"]["connections"] == [["bluetooth", known["address"]]]
+        assert payload["cmps"]["emergency_stop"]["qos"] == 1
 
 
 async def test_a_remote_pause_does_not_disarm_and_resume_restarts_once(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ async def test_retained_topics_reach_late_subscribers(
 async def test_caps_change_republishes_discovery(bridge: MqttBridge, watch: Watcher) -> None:
     await bridge.publish_state("tm1", DeviceState(info=INFO, caps=Caps(max_speed=300)))
     first = await watch.expect_json(
-        "homeassistant/device/tm1/config", lambda d: "speed_setpoint" in d["cmps"]
+        "homeassistant/device/tm1/config", lambda d: "max" in d["cmps"]["speed_setpoint"]
     )
     assert first["cmps"]["speed_setpoint"]["max"] == 3.0
     await bridge.publish_state("tm1", DeviceState(info=INFO, caps=Caps(max_speed=250)))

@@ -1,158 +1,36 @@
-"""Home Assistant device discovery payload, checked against the keys Home Assistant documents.
+"""Home Assistant device discovery payload, checked against Home Assistant's own schemas.
 
-The key lists below were taken from the "Configuration Variables" of each platform's page:
-
-* https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload (shared keys,
-  ``dev``, ``o``, ``cmps``; ``o.name`` required; ``p`` and ``unique_id`` required per component)
-* https://www.home-assistant.io/integrations/sensor.mqtt/
-* https://www.home-assistant.io/integrations/binary_sensor.mqtt/
-* https://www.home-assistant.io/integrations/button.mqtt/
-* https://www.home-assistant.io/integrations/number.mqtt/
-* https://www.home-assistant.io/integrations/select.mqtt/
-
-Abbreviations used in the payload are expanded with the table of
-https://www.home-assistant.io/integrations/mqtt/#supported-abbreviations-in-mqtt-discovery-messages
-before checking.
+The key lists are in ``ha_schema.py`` (taken from Home Assistant 2025.4.4's MQTT integration).
+The templates are rendered with Jinja2 (as Home Assistant does, with its ``to_json`` filter) on
+the JSON the bridge really publishes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import jinja2
 import pytest
+from ha_schema import expand, problems
 
+from treadctl.control.session import SessionState
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
+from treadctl.mqtt.entities import COMMAND_PLATFORMS, EVENT_TYPES, SESSION_STATES
 from treadctl.mqtt.outbound import (
+    BridgeEvent,
     Caps,
     DeviceState,
     HeartRateState,
     ProfileSummary,
+    event_json,
     state_json,
     telemetry_json,
 )
 from treadctl.mqtt.topics import Topics
-from treadctl.observations import DeviceInfo, InclineRange, Reading, SpeedRange
-
-ABBREVIATIONS = {
-    "p": "platform",
-    "o": "origin",
-    "dev": "device",
-    "cmps": "components",
-    "sw": "sw_version",
-    "url": "support_url",
-    "avty": "availability",
-    "avty_mode": "availability_mode",
-}
-
-AVAILABILITY = {
-    "availability",
-    "availability_mode",
-    "availability_template",
-    "availability_topic",
-    "payload_available",
-    "payload_not_available",
-}
-COMMON = AVAILABILITY | {
-    "device",
-    "enabled_by_default",
-    "encoding",
-    "entity_category",
-    "entity_picture",
-    "icon",
-    "json_attributes_template",
-    "json_attributes_topic",
-    "name",
-    "object_id",
-    "platform",
-    "qos",
-    "unique_id",
-}
-DOCUMENTED: dict[str, set[str]] = {
-    "sensor": COMMON
-    | {
-        "device_class",
-        "expire_after",
-        "force_update",
-        "last_reset_value_template",
-        "options",
-        "suggested_display_precision",
-        "state_class",
-        "state_topic",
-        "unit_of_measurement",
-        "value_template",
-    },
-    "binary_sensor": COMMON
-    | {
-        "device_class",
-        "expire_after",
-        "force_update",
-        "off_delay",
-        "payload_off",
-        "payload_on",
-        "state_topic",
-        "value_template",
-    },
-    "button": COMMON
-    | {"command_template", "command_topic", "device_class", "payload_press", "retain"},
-    "number": COMMON
-    | {
-        "command_template",
-        "command_topic",
-        "device_class",
-        "max",
-        "min",
-        "mode",
-        "optimistic",
-        "payload_reset",
-        "retain",
-        "state_topic",
-        "step",
-        "unit_of_measurement",
-        "value_template",
-    },
-    "select": COMMON
-    | {
-        "command_template",
-        "command_topic",
-        "optimistic",
-        "options",
-        "retain",
-        "state_topic",
-        "value_template",
-    },
-}
-REQUIRED: dict[str, set[str]] = {
-    "sensor": {"platform", "unique_id", "state_topic"},
-    "binary_sensor": {"platform", "unique_id", "state_topic"},
-    "button": {"platform", "unique_id", "command_topic"},
-    "number": {"platform", "unique_id", "command_topic"},
-    "select": {"platform", "unique_id", "command_topic", "options"},
-}
-DEVICE_SHARED = AVAILABILITY | {
-    "device",
-    "origin",
-    "components",
-    "state_topic",
-    "command_topic",
-    "qos",
-    "encoding",
-}
-DEVICE_KEYS = {
-    "configuration_url",
-    "connections",
-    "hw_version",
-    "identifiers",
-    "manufacturer",
-    "model",
-    "model_id",
-    "name",
-    "serial_number",
-    "suggested_area",
-    "sw_version",
-    "via_device",
-}
-ORIGIN_KEYS = {"name", "sw_version", "support_url"}
+from treadctl.observations import DeviceIdentity, DeviceInfo, InclineRange, Reading, SpeedRange
+from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
 
 TOPICS = Topics()
 ORIGIN = Origin("treadctl", "0.1.0", "https://example.org/treadctl")
@@ -165,71 +43,106 @@ INFO = DeviceInfo(
 PROFILES = [ProfileSummary("gentle", "Gentle"), ProfileSummary("steady", "Steady")]
 
 
-def expand(payload: dict[str, Any]) -> dict[str, Any]:
-    return {ABBREVIATIONS.get(k, k): v for k, v in payload.items()}
-
-
 def build(state: DeviceState | None = None, profiles: list[ProfileSummary] | None = None) -> Any:
     return expand(
         discovery_payload(
             topics=TOPICS,
             device="tm1",
             device_name="Living room",
-            state=state if state is not None else DeviceState(info=INFO, caps=Caps(400)),
+            state=state if state is not None else DeviceState(info=INFO, caps=Caps(400, 100)),
             profiles=PROFILES if profiles is None else profiles,
             origin=ORIGIN,
         )
     )
 
 
-def test_shared_keys_device_and_origin_are_documented() -> None:
+def render(template: str, payload: Any) -> str:
+    """A value template as Home Assistant renders it (``value_json``, ``to_json``)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["to_json"] = json.dumps
+    return env.from_string(template).render(value_json=payload)
+
+
+def test_the_payload_passes_home_assistants_schema() -> None:
+    assert problems(build()) == []
+    bare = build(DeviceState(), profiles=[])
+    assert problems(bare) == []
+
+
+def test_device_and_origin() -> None:
     payload = build()
-    assert set(payload) <= DEVICE_SHARED
-    assert {"device", "origin", "components"} <= set(payload)
-    assert set(payload["device"]) <= DEVICE_KEYS
     assert payload["device"]["identifiers"] == ["treadctl_tm1"]
     assert payload["device"]["connections"] == [["bluetooth", "AA:BB:CC:DD:EE:FF"]]
-    origin = expand(payload["origin"])
-    assert set(origin) <= ORIGIN_KEYS
-    assert origin == {
+    assert payload["device"]["model"] == "Retro T1"
+    assert expand(payload["origin"]) == {
         "name": "treadctl",
         "sw_version": "0.1.0",
         "support_url": "https://example.org/treadctl",
     }
 
 
-def test_every_component_uses_documented_keys_and_has_the_required_ones() -> None:
+def test_device_information_service_strings_fill_the_device() -> None:
+    ident = DeviceIdentity(
+        manufacturer="Retro GmbH",
+        model_number="RT-1",
+        serial_number="SN123",
+        hardware_revision="B",
+        firmware_revision="2.4.1",
+        software_revision="9",
+    )
+    info = DeviceInfo("AA:BB:CC:DD:EE:FF", "Retro T1", INFO.speed_range, None, ident)
+    payload = expand(
+        discovery_payload(
+            topics=TOPICS,
+            device="tm1",
+            device_name="Living room",
+            state=DeviceState(info=info, caps=Caps(400)),
+            profiles=PROFILES,
+            origin=ORIGIN,
+            device_url="http://pi.local/help",
+        )
+    )
+    assert payload["device"] == {
+        "identifiers": ["treadctl_tm1"],
+        "name": "Living room",
+        "connections": [["bluetooth", "AA:BB:CC:DD:EE:FF"]],
+        "model": "RT-1",
+        "manufacturer": "Retro GmbH",
+        "serial_number": "SN123",
+        "hw_version": "B",
+        "sw_version": "2.4.1",
+        "configuration_url": "http://pi.local/help",
+    }
+    assert problems(payload) == []
+
+
+def test_every_command_component_has_qos_1_emergency_stop_first() -> None:
     components = build()["components"]
-    platforms = set()
-    unique_ids = set()
-    for cid, raw in components.items():
-        component = expand(raw)
-        platform = component["platform"]
-        platforms.add(platform)
-        undocumented = set(component) - DOCUMENTED[platform]
-        assert not undocumented, f"{cid}: {undocumented} not documented for {platform}"
-        missing = REQUIRED[platform] - set(component)
-        assert not missing, f"{cid}: missing {missing}"
-        unique_ids.add(component["unique_id"])
-        for entry in component.get("availability", []):
-            assert set(entry) <= {"topic", "payload_available", "payload_not_available"}
-    assert platforms == {"sensor", "binary_sensor", "button", "number", "select"}
-    assert len(unique_ids) == len(components)
+    commands = {k: v for k, v in components.items() if v["p"] in COMMAND_PLATFORMS and len(v) > 1}
+    assert len(commands) == 13
+    assert all(c["qos"] == 1 for c in commands.values())
+    assert next(iter(components)) == "emergency_stop"
 
 
 def test_the_entities_the_issue_asks_for() -> None:
     c = build()["components"]
-    sensors = {k for k, v in c.items() if v["p"] == "sensor"}
-    assert sensors == {
+
+    def of(platform: str) -> set[str]:
+        return {k for k, v in c.items() if v["p"] == platform and len(v) > 1}
+
+    assert of("sensor") == {
         "speed", "distance", "incline", "elapsed", "remaining", "heart_rate", "energy",
-        "steps", "session", "segment", "cue",
+        "steps", "session", "segment", "cue", "last_error", "link_error",
     }  # fmt: skip
-    assert {k for k, v in c.items() if v["p"] == "binary_sensor"} == {
-        "link", "armed", "running", "heart_rate_hold",
+    assert of("binary_sensor") == {"link", "running", "heart_rate_hold"}
+    assert of("button") == {
+        "start", "pause", "resume", "stop", "emergency_stop", "arm", "disarm", "skip_segment",
+        "reload_profiles",
     }  # fmt: skip
-    assert {k for k, v in c.items() if v["p"] == "button"} == {
-        "start", "pause", "resume", "stop", "emergency_stop", "arm",
-    }  # fmt: skip
+    assert of("switch") == {"remote_control"}
+    assert of("select") == {"profile"}
+    assert of("number") == {"speed_setpoint", "incline_setpoint"}
+    assert of("event") == {"events"}
     assert c["speed"]["unit_of_measurement"] == "km/h"
     assert c["speed"]["device_class"] == "speed"
     assert c["distance"]["device_class"] == "distance"
@@ -245,11 +158,69 @@ def test_the_entities_the_issue_asks_for() -> None:
     )
     assert c["energy"]["unit_of_measurement"] == "kcal"
     assert c["energy"]["state_class"] == "total_increasing"
-    for key in ("start", "pause", "resume", "stop", "emergency_stop", "arm"):
+    for key in ("start", "pause", "resume", "stop", "emergency_stop", "arm", "disarm",
+                "skip_segment", "reload_profiles"):  # fmt: skip
         assert c[key]["command_topic"] == f"treadctl/tm1/set/{key}"
         assert c[key]["payload_press"] == "PRESS"
+    assert c["remote_control"]["command_topic"] == "treadctl/tm1/set/armed"
+    assert (c["remote_control"]["payload_on"], c["remote_control"]["payload_off"]) == ("ON", "OFF")
     assert c["profile"]["options"] == ["gentle", "steady"]
     assert c["profile"]["command_topic"] == "treadctl/tm1/set/profile"
+    assert c["armed"] == {"p": "binary_sensor"}  # replaced by the switch: removal form
+
+
+def test_display_precision_categories_and_names() -> None:
+    c = build()["components"]
+    precision = {k: v.get("suggested_display_precision") for k, v in c.items()}
+    assert precision["speed"] == 1
+    assert precision["incline"] == 1
+    assert precision["distance"] == 0
+    assert precision["elapsed"] == precision["remaining"] == 0
+    diagnostic = {k for k, v in c.items() if v.get("entity_category") == "diagnostic"}
+    assert diagnostic == {"link", "last_error", "link_error"}
+    for key, v in c.items():
+        name = v.get("name", "")
+        assert "treadmill" not in name.lower(), key
+        assert "living room" not in name.lower(), key
+
+
+def test_session_is_an_enum_of_the_session_states() -> None:
+    session = build()["components"]["session"]
+    assert session["device_class"] == "enum"
+    assert session["options"] == [s.value for s in SessionState]
+    assert list(SESSION_STATES) == [s.value for s in SessionState]
+    state = state_json(DeviceState(session="paused"), link=True)
+    assert render(session["value_template"], state) == "paused"
+
+
+def test_cues_longer_than_the_state_limit_go_whole_into_an_attribute() -> None:
+    cue = build()["components"]["cue"]
+    text = "Look over your shoulder now and then. " * 10
+    state = state_json(DeviceState(cue=text), link=True)
+    shown = render(cue["value_template"], state)
+    assert shown == text[:255]
+    assert json.loads(render(cue["json_attributes_template"], state)) == {"text": text}
+    assert cue["json_attributes_topic"] == "treadctl/tm1/state"
+    # No cue: "None", which Home Assistant shows as unknown.
+    assert render(cue["value_template"], state_json(DeviceState(), link=True)) == "None"
+
+
+def test_event_entity_offers_every_published_safety_event_and_session_end() -> None:
+    events = build()["components"]["events"]
+    published = {r.reason.value for r in SAFETY_EVENTS.values() if r.published}
+    published |= {kind.value for kind in PUBLISHED_EVENTS}
+    assert published <= set(events["event_types"])
+    assert {"session_finished", "session_aborted", "restart_stop"} <= set(events["event_types"])
+    summary = {"profile": "gentle", "ended": "finished", "distance_m": 420}
+    body = event_json(BridgeEvent("session_finished", "", summary), wall_time=1.0)
+    rendered = json.loads(render(events["value_template"], body))
+    assert rendered == {"event_type": "session_finished", "message": "", "data": summary}
+    key = event_json(BridgeEvent("safety_key", "key pulled"), wall_time=1.0)
+    assert json.loads(render(events["value_template"], key))["event_type"] == "safety_key"
+    # A kind the entity does not offer renders empty: Home Assistant ignores it.
+    cue = event_json(BridgeEvent("cue", "Look back"), wall_time=1.0)
+    assert render(events["value_template"], cue) == ""
+    assert set(EVENT_TYPES) == set(events["event_types"])
 
 
 def test_availability_needs_bridge_and_link_but_link_and_estop_need_only_the_bridge() -> None:
@@ -262,19 +233,29 @@ def test_availability_needs_bridge_and_link_but_link_and_estop_need_only_the_bri
     c = payload["components"]
     assert c["link"]["availability"] == [{"topic": "treadctl/bridge/state"}]
     assert c["emergency_stop"]["availability"] == [{"topic": "treadctl/bridge/state"}]
+    assert c["events"]["availability"] == [{"topic": "treadctl/bridge/state"}]
 
 
 def test_templates_name_fields_that_the_bridge_publishes() -> None:
     state_keys = set(state_json(DeviceState(), link=True))
     telemetry_keys = set(telemetry_json(Reading(at=0.0), wall_time=0.0))
+    event_keys = set(event_json(BridgeEvent("x"), wall_time=0.0))
     for cid, c in build()["components"].items():
-        template = c.get("value_template")
-        if template is None:
-            continue
-        fields = re.findall(r"value_json\.(\w+)", template)
-        assert fields, cid
-        keys = telemetry_keys if c["state_topic"].endswith("/telemetry") else state_keys
-        assert set(fields) <= keys, f"{cid}: {fields}"
+        for option in ("value_template", "json_attributes_template"):
+            template = c.get(option)
+            if template is None:
+                continue
+            fields = re.findall(r"value_json\.(\w+)", template)
+            assert fields, cid
+            topic = c["state_topic"]
+            keys = (
+                telemetry_keys
+                if topic.endswith("/telemetry")
+                else event_keys
+                if topic.endswith("/event")
+                else state_keys
+            )
+            assert set(fields) <= keys, f"{cid}: {fields}"
 
 
 def test_speed_number_comes_from_device_range_and_cap() -> None:
@@ -301,12 +282,26 @@ def test_speed_number_max_is_rounded_down_to_the_device_increment() -> None:
         DeviceState(info=INFO, caps=Caps(40)),  # cap below the device minimum
     ],
 )
-def test_no_speed_number_without_range_and_cap(state: DeviceState) -> None:
-    assert "speed_setpoint" not in build(state)["components"]
+def test_speed_number_in_removal_form_without_range_and_cap(state: DeviceState) -> None:
+    assert build(state)["components"]["speed_setpoint"] == {"p": "number"}
 
 
-def test_no_profile_select_without_profiles() -> None:
-    assert "profile" not in build(profiles=[])["components"]
+def test_profile_select_in_removal_form_without_profiles() -> None:
+    assert build(profiles=[])["components"]["profile"] == {"p": "select"}
+
+
+def test_incline_number_from_the_inclination_range_and_cap() -> None:
+    number = build(DeviceState(info=INFO, caps=Caps(400, max_incline=100)))["components"]
+    incline = number["incline_setpoint"]
+    assert (incline["min"], incline["max"], incline["step"]) == (0.0, 10.0, 0.5)
+    assert incline["command_topic"] == "treadctl/tm1/set/incline"
+    assert incline["qos"] == 1
+    # Incline not commanded (no incline cap), or no inclination range: removal form.
+    uncapped = DeviceState(info=INFO, caps=Caps(400))
+    assert build(uncapped)["components"]["incline_setpoint"] == {"p": "number"}
+    flat = DeviceInfo("x", None, INFO.speed_range, None)
+    state = DeviceState(info=flat, caps=Caps(400, max_incline=100))
+    assert build(state)["components"]["incline_setpoint"] == {"p": "number"}
 
 
 def test_heart_rate_keys_in_the_state() -> None:

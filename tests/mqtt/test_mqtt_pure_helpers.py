@@ -44,7 +44,10 @@ def test_topics_layout() -> None:
     assert t.bridge_state == "home/treadctl/bridge/state"
     assert t.state("tm1") == "home/treadctl/tm1/state"
     assert t.discovery("tm1") == "ha/device/tm1/config"
-    assert t.ha_status == "ha/status"
+    # Home Assistant's birth topic does not follow the discovery prefix (issue 16).
+    assert t.ha_status == "homeassistant/status"
+    assert Topics("treadctl", "ha", "ha/status").ha_status == "ha/status"
+    assert not t.response_topic_allowed("homeassistant/status")
     assert t.command_subscriptions == ("home/treadctl/+/set/+", "home/treadctl/+/request/+")
     assert t.parse_command("home/treadctl/tm1/set/speed") == CommandTopic(
         "tm1", Channel.SET, "speed"

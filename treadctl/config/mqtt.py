@@ -92,8 +92,15 @@ class MqttConfig(Section):
     discovery: bool = True
     """Publish Home Assistant MQTT discovery."""
     discovery_prefix: TopicPrefix = "homeassistant"
+    birth_topic: TopicPrefix = "homeassistant/status"
+    """Home Assistant's birth (and will) topic: discovery is re-published when it says
+    ``online``. Independent of ``discovery_prefix`` (Home Assistant's own default is the same
+    whatever the discovery prefix)."""
     origin_url: Url = None
     """Support address shown by Home Assistant for the software (discovery ``o.url``)."""
+    device_url: Url = None
+    """A link Home Assistant shows on the treadmill's device page (``configuration_url``),
+    e.g. a help page for the people who use it."""
 
     telemetry_min_interval_s: Annotated[Number, Field(ge=0, le=60)] = 0.0
     """Rate limit: at most one telemetry message per device per interval (0: every record)."""

@@ -210,14 +210,18 @@ class Daemon:
 
     async def _start_bridge(self, stack: contextlib.AsyncExitStack) -> Any:
         # aiomqtt is imported only when MQTT is enabled (start-up time, footprint).
+        from treadctl.daemon.known_devices import KnownDevices  # noqa: PLC0415
         from treadctl.daemon.mqtt_sink import MqttSink  # noqa: PLC0415
         from treadctl.mqtt.bridge import BridgeDevice, MqttBridge  # noqa: PLC0415
 
-        devices = [BridgeDevice(d.id, d.name or d.id) for d in self.config.devices]
+        known = KnownDevices(self.config.state_dir)
+        devices = [
+            BridgeDevice(d.id, d.name or d.id, known.load(d.id)) for d in self.config.devices
+        ]
         bridge = await stack.enter_async_context(MqttBridge(self.config.mqtt, devices))
         self.bridge_up = lambda: bridge.connected
         self._bridge_wait = bridge.wait_connected
-        sink = MqttSink(bridge)
+        sink = MqttSink(bridge, known)
         for runtime in self.devices.values():
             await sink.profiles(runtime)
             await sink.state(runtime)

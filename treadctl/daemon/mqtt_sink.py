@@ -6,11 +6,13 @@ Only the daemon imports both the control layer and the MQTT adapter; this is whe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from treadctl.commands import JsonValue
 from treadctl.control.session import SessionState
 from treadctl.daemon.device import DeviceRuntime
+from treadctl.daemon.known_devices import KnownDevices
 from treadctl.mqtt.bridge import MqttBridge
 from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
 from treadctl.observations import Reading
@@ -19,10 +21,14 @@ from treadctl.workout.models import Profile
 
 
 class MqttSink:
-    """Implements :class:`treadctl.daemon.device.DeviceSink` on an :class:`MqttBridge`."""
+    """Implements :class:`treadctl.daemon.device.DeviceSink` on an :class:`MqttBridge`.
 
-    def __init__(self, bridge: MqttBridge) -> None:
+    ``known``: where the last known device info is kept (the bridge starts with what it holds);
+    a treadmill's new info is written there, off the event loop, when it changes."""
+
+    def __init__(self, bridge: MqttBridge, known: KnownDevices | None = None) -> None:
         self.bridge = bridge
+        self.known = known
 
     async def availability(self, device: str, up: bool) -> None:
         await self.bridge.set_availability(device, up)
@@ -36,7 +42,11 @@ class MqttSink:
         await self.bridge.publish_event(device, BridgeEvent(kind, message, dict(data)))
 
     async def state(self, runtime: DeviceRuntime) -> None:
-        await self.bridge.publish_state(runtime.id, device_state(runtime))
+        state = device_state(runtime)
+        known = self.bridge.known_info(runtime.id)
+        await self.bridge.publish_state(runtime.id, state)
+        if self.known is not None and state.info is not None and state.info != known:
+            await asyncio.to_thread(self.known.save, runtime.id, state.info)
 
     async def profiles(self, runtime: DeviceRuntime) -> None:
         await self.bridge.publish_profiles(

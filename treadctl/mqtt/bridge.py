@@ -69,7 +69,7 @@ from treadctl.mqtt.outbound import BridgeEvent, DeviceState, ProfileSummary
 from treadctl.mqtt.outbox import ONLINE, Outbox, OutboxDevice
 from treadctl.mqtt.requests import Limits
 from treadctl.mqtt.topics import Topics, check_device_id
-from treadctl.observations import Reading
+from treadctl.observations import DeviceInfo, Reading
 
 __all__ = ["AlreadyRepliedError", "BridgeDevice", "MqttBridge", "Request", "UnknownDeviceError"]
 
@@ -88,10 +88,13 @@ class UnknownDeviceError(LocalProtocolError):
 
 @dataclass(frozen=True, slots=True)
 class BridgeDevice:
-    """A configured treadmill: ``id`` appears in topics (``[A-Za-z0-9_-]``), ``name`` in HA."""
+    """A configured treadmill: ``id`` appears in topics (``[A-Za-z0-9_-]``), ``name`` in HA;
+    ``info``: its last known device info (kept in the state directory by the daemon), used by
+    the discovery until the treadmill is seen in this run."""
 
     id: str
     name: str
+    info: DeviceInfo | None = None
 
     def __post_init__(self) -> None:
         check_device_id(self.id)
@@ -126,7 +129,9 @@ class MqttBridge:
         if len(set(ids)) != len(ids):
             raise ValueError(f"device ids must be unique: {ids}")
         self._settings = settings
-        self._topics = Topics(settings.topic_prefix, settings.discovery_prefix)
+        self._topics = Topics(
+            settings.topic_prefix, settings.discovery_prefix, settings.birth_topic
+        )
         self._devices = {d.id: d for d in devices}
         self._clock = clock
         self._wall = wall_clock
@@ -134,10 +139,11 @@ class MqttBridge:
         self._v5 = settings.protocol == "5"
         self._outbox = Outbox(
             self._topics,
-            [OutboxDevice(d.id, d.name) for d in devices],
+            [OutboxDevice(d.id, d.name, d.info) for d in devices],
             removed=[check_device_id(d) for d in removed_devices if d not in self._devices],
             discovery=settings.discovery,
             origin=origin or Origin("treadctl", __version__, settings.origin_url),
+            device_url=settings.device_url,
             telemetry_interval_s=settings.telemetry_min_interval_s,
             v5=self._v5,
         )
@@ -197,6 +203,11 @@ class MqttBridge:
     def settings(self) -> MqttConfig:
         """The ``[mqtt]`` configuration the bridge runs with (as given, not a copy)."""
         return self._settings
+
+    def known_info(self, device: str) -> DeviceInfo | None:
+        """The last known device info of ``device`` (what the discovery shows)."""
+        self._check(device)
+        return self._outbox.known_info(device)
 
     @property
     def connected(self) -> bool:

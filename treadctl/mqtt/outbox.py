@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from treadctl.commands import CommandResult, ErrorCode
@@ -37,7 +37,7 @@ from treadctl.mqtt.outbound import (
 )
 from treadctl.mqtt.requests import ReplyTo, encode_reply
 from treadctl.mqtt.topics import Topics
-from treadctl.observations import Reading
+from treadctl.observations import DeviceInfo, Reading
 
 ONLINE = b"online"
 OFFLINE = b"offline"
@@ -73,6 +73,9 @@ class Publication:
 class OutboxDevice:
     id: str
     name: str
+    info: DeviceInfo | None = None
+    """The last known device info (from an earlier run), kept in the discovery until the
+    treadmill is seen again."""
 
 
 class Outbox:
@@ -86,6 +89,7 @@ class Outbox:
         removed: Sequence[str] = (),
         discovery: bool = True,
         origin: Origin,
+        device_url: str | None = None,
         telemetry_interval_s: float = 0.0,
         v5: bool = True,
         limit: int = QUEUE_LIMIT,
@@ -95,6 +99,8 @@ class Outbox:
         self._removed = list(removed)
         self._discovery = discovery
         self._origin = origin
+        self._device_url = device_url
+        self._known: dict[str, DeviceInfo | None] = {d.id: d.info for d in devices}
         self._v5 = v5
         self._limit = limit
         self._link: dict[str, bool] = dict.fromkeys(self._names, False)
@@ -122,6 +128,8 @@ class Outbox:
     def state(self, device: str, state: DeviceState) -> None:
         """A device's state (and its discovery, which follows ranges, caps and info)."""
         self._states[device] = state
+        if state.info is not None:
+            self._known[device] = state.info
         self._render_state(device)
         self._render_discovery(device)
 
@@ -218,6 +226,10 @@ class Outbox:
                 queue.pop()
                 self.dropped += 1
 
+    def known_info(self, device: str) -> DeviceInfo | None:
+        """The last known device info the discovery uses."""
+        return self._known[device]
+
     def retained(self, topic: str) -> bytes | None:
         """The retained payload held for ``topic`` (for tests and diagnostics)."""
         return self._retained.get(topic)
@@ -246,13 +258,17 @@ class Outbox:
     def _render_discovery(self, device: str) -> None:
         if not self._discovery:
             return
+        # The last known device info, also while the treadmill is away: a link drop must not
+        # change the device or its entities in Home Assistant.
+        state = replace(self._states[device], info=self._known[device])
         body = discovery_payload(
             topics=self._topics,
             device=device,
             device_name=self._names[device],
-            state=self._states[device],
+            state=state,
             profiles=self._profiles[device],
             origin=self._origin,
+            device_url=self._device_url,
         )
         self._set_retained(self._topics.discovery(device), dumps(body))
 

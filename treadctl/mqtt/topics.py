@@ -12,7 +12,7 @@ Layout (``<prefix>`` defaults to ``treadctl``, ``<discovery>`` to ``homeassistan
     <prefix>/<device>/request/<cmd>    JSON requests from scripts
     <prefix>/<device>/response/<cmd>   JSON replies (to both of the above)
     <discovery>/device/<device>/config Home Assistant device discovery, retained
-    <discovery>/status                 Home Assistant birth / will
+    homeassistant/status               Home Assistant birth / will (``birth_topic``)
 """
 
 from __future__ import annotations
@@ -63,10 +63,14 @@ class CommandTopic:
 class Topics:
     prefix: str = "treadctl"
     discovery_prefix: str = "homeassistant"
+    birth_topic: str = "homeassistant/status"
+    """Home Assistant's birth and will topic. Its own setting: Home Assistant keeps it at
+    ``homeassistant/status`` when the discovery prefix is changed."""
 
     def __post_init__(self) -> None:
         check_prefix(self.prefix)
         check_prefix(self.discovery_prefix)
+        check_prefix(self.birth_topic)
 
     @property
     def bridge_state(self) -> str:
@@ -74,7 +78,7 @@ class Topics:
 
     @property
     def ha_status(self) -> str:
-        return f"{self.discovery_prefix}/status"
+        return self.birth_topic
 
     def availability(self, device: str) -> str:
         return f"{self.prefix}/{device}/availability"
@@ -136,6 +140,8 @@ class Topics:
         if not topic or len(topic.encode()) > 65535 or any(c in topic for c in "#+\x00"):
             return False
         if topic.startswith(self.discovery_prefix + "/") or topic == self.discovery_prefix:
+            return False
+        if topic == self.birth_topic:
             return False
         if topic == self.prefix or topic.startswith(self.prefix + "/"):
             parts = topic[len(self.prefix) + 1 :].split("/")
