@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from daemon_profiles import QUICK_BACK, TEST_PROFILES
+from speech.conftest import sox_rms
 from support.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
 
 pytestmark = pytest.mark.crossprocess
@@ -55,13 +56,27 @@ async def test_demo_runs_a_profile_file_to_its_summary(tmp_path: Path) -> None:
     profile.write_text(QUICK_BACK)
     workdir = tmp_path / "demo"
     workdir.mkdir()
+    audio = tmp_path / "audio"
     args = ["demo", "--profile", str(profile), "--speedup", "20", "--workdir", str(workdir)]
+    args += ["--audio-dir", str(audio)]
 
     code, out, err = await _treadctl(*args, within=DEMO_DEADLINE_S)
 
     assert code == 0, err
     assert "MQTT: started a private Mosquitto" in out
     assert "Session finished: quick-back" in out
+    # The cues were spoken (or, without a sound device, rendered) and kept in --audio-dir,
+    # the summary included: the demo waits for it before stopping.
+    assert f"rendered to {audio}" in out
+    spoken = _trace(audio / "spoken.jsonl")
+    assert [(e["kind"], e["text"]) for e in spoken][:2] == [
+        ("countdown", "Starting in 3, 2, 1."),
+        ("segment", "Small steps."),
+    ]
+    assert str(spoken[-1]["text"]).startswith("Session complete: 1 minute, ")
+    for entry in spoken:
+        assert entry["outcome"] in ("played", "rendered"), entry
+        assert sox_rms(audio / str(entry["file"])) > 0.005
     trace = _trace(workdir / "treadsim-trace.jsonl")
     writes = [r for r in trace if r["kind"] == "write"]
     ops = [r["op"] for r in writes]

@@ -42,6 +42,14 @@ def register(sub: Any) -> None:
         type=Path,
         help="keep the simulator's trace and control socket here (default: a temporary dir)",
     )
+    demo.add_argument(
+        "--audio-dir",
+        type=Path,
+        metavar="DIR",
+        help="speak the cues and keep the rendered WAV files and their journal in DIR "
+        "(default: speech only when a sound device exists)",
+    )
+    demo.add_argument("--no-speech", action="store_true", help="no spoken cues")
     demo.set_defaults(handler=_demo)
 
     session = sub.add_parser("session", help="run a profile from this terminal")
@@ -138,6 +146,8 @@ def _demo(args: argparse.Namespace) -> int:
         mqtt=args.mqtt,
         no_mqtt=args.no_mqtt,
         workdir=args.workdir,
+        audio_dir=args.audio_dir,
+        no_speech=args.no_speech,
     )
     try:
         summary = asyncio.run(run_demo(options, view))

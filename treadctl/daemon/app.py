@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -53,6 +54,13 @@ STARTUP_DEADLINE_S = 30.0
 
 STARTUP_STATUS_PERIOD_S = 1.0
 """While waiting for READY=1, ``STATUS=`` is refreshed at most this often (when it changed)."""
+
+SPEECH_SETTLE_S = 8.0
+"""On the way out, after the belts stand, the last cue (the session summary, about 4-6 s) may
+take this long to be said (docs/speech.md)."""
+
+STOP_BUDGET_S = 18.0
+"""Stopping the belts plus that wait stay under the unit's TimeoutStopSec=20 (systemd/)."""
 
 ARMING_MAX_S = 3600.0
 """Longest arming a person may ask for (one hour; project choice, docs/home-assistant.md)."""
@@ -192,7 +200,13 @@ class Daemon:
                         self._notify(
                             lambda: self.notifier.stopping("stopping: " + self._stop_reason)
                         )
+                        stopping_at = time.monotonic()
                         await self.stop_belts("daemon stopping: " + self._stop_reason)
+                        if self.cues is not None:
+                            # The belts stand: let the last cues (the summary) be said, within
+                            # what is left of the stop budget.
+                            spent = time.monotonic() - stopping_at
+                            await self.cues.settle(min(SPEECH_SETTLE_S, STOP_BUDGET_S - spent))
                         raise _Shutdown
                 except* _Shutdown:
                     pass

@@ -6,10 +6,13 @@
    local port when its binary is installed; otherwise no MQTT (said on the terminal). A broker
    merely found running on this machine is not used: the demo must not announce a simulated
    treadmill to someone's Home Assistant.
-3. Run the daemon (the same code as ``treadctl run``) against the simulator over the Bumble
+3. Speech (docs/speech.md): on when this machine has a sound device (the cues are spoken) or
+   ``--audio-dir`` is given (the rendered cues and their journal are kept there); ``--no-speech``
+   turns it off.
+4. Run the daemon (the same code as ``treadctl run``) against the simulator over the Bumble
    backend for bleak, start ``retro-beginner`` and show live progress. The demo plays the person:
    after each standing rest it presses resume.
-4. Print the session summary; stop everything.
+5. Print the session summary; stop everything.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from treadctl.config.model import Config
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.children import mosquitto_binary, private_mosquitto, simulator_process
 from treadctl.daemon.session_view import run_profile
+from treadctl.speech.engine import sound_device
 from treadctl.workout.summary import SessionSummary
 
 DEMO_DEVICE = "demo"
@@ -42,6 +46,9 @@ class DemoOptions:
     workdir: Path | None = None
     """Where the simulator's trace and control socket and the broker's config go (kept);
     None: a temporary directory (removed)."""
+    audio_dir: Path | None = None
+    """Keep the rendered cues here (and speak them if there is a sound device)."""
+    no_speech: bool = False
 
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -66,7 +73,9 @@ def demo_config(
     *,
     speedup: float = 1.0,
     profiles_dir: Path | None = None,
+    speech_dir: Path | None = None,
 ) -> Config:
+    """``speech_dir``: speech on (played when a sound device exists), cues rendered there."""
     mqtt: dict[str, Any] = {"enabled": False}
     if mqtt_host is not None and mqtt_port is not None:
         mqtt = {
@@ -93,8 +102,24 @@ def demo_config(
             "mqtt": mqtt,
             "state_dir": str(state),
             "profiles_dir": str(profiles_dir) if profiles_dir is not None else None,
+            "speech": {
+                "enabled": speech_dir is not None,
+                "audio_dir": str(speech_dir) if speech_dir is not None else None,
+            },
         }
     )
+
+
+def demo_speech(options: DemoOptions, workdir: Path) -> tuple[Path | None, str]:
+    """Where the demo renders its cues (None: speech off), and a line saying so."""
+    device = sound_device()
+    if options.no_speech:
+        return None, "Speech: off (--no-speech)."
+    if device is None and options.audio_dir is None:
+        return None, "Speech: off (no sound device; --audio-dir DIR keeps the rendered cues)."
+    audio = options.audio_dir or workdir / "speech"
+    played = f"spoken through {device}" if device else "not played (no sound device)"
+    return audio, f"Speech: cues {played}, rendered to {audio}."
 
 
 async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
@@ -129,6 +154,8 @@ async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
                     "running without MQTT."
                 )
             profile, profiles_dir = profile_argument(options.profile)
+            speech_dir, speech_line = demo_speech(options, workdir)
+            view.message(speech_line)
             config = demo_config(
                 sim.transport,
                 host,
@@ -136,6 +163,7 @@ async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
                 workdir,
                 speedup=options.speedup,
                 profiles_dir=profiles_dir,
+                speech_dir=speech_dir,
             )
             daemon = Daemon(config)
             async with asyncio.TaskGroup() as tg:

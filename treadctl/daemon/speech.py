@@ -17,6 +17,7 @@ speech alone (the belt, the session and MQTT go on: docs/speech.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
@@ -79,6 +80,7 @@ class Cues:
         self.publish = publish
         self._schedulers = {d: CueScheduler(d) for d in self.devices}
         self._started = {d: asyncio.Event() for d in self.devices}
+        self._ended = {d: asyncio.Event() for d in self.devices}
         self._outbox: asyncio.Queue[Utterance] = asyncio.Queue(OUTBOX_SIZE)
         for runtime in self.devices.values():
             runtime.cues = self
@@ -86,6 +88,7 @@ class Cues:
     # ----------------------------------------------------------------- from the devices
 
     def session_started(self, device: str) -> None:
+        self._ended[device].clear()
         self._started[device].set()
 
     def safety(self, device: str, kind: str) -> None:
@@ -139,6 +142,21 @@ class Cues:
                 )
                 for u in utterances:
                     self._emit(u)
+                if snap.state in TERMINAL:
+                    self._ended[runtime.id].set()
+
+    async def settle(self, deadline_s: float) -> None:
+        """Wait (bounded) until each ended session's last cue, the summary, has been said. The
+        daemon calls it on the way out, after the belts stopped."""
+        if deadline_s <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(deadline_s):
+                for device, runtime in self.devices.items():
+                    if runtime.runner.state in TERMINAL:
+                        await self._ended[device].wait()
+                if self.speaker is not None:
+                    await self.speaker.wait_idle()
 
     async def _diagnose(self, speaker: Speaker, sink: DeviceSink | None) -> None:
         async for diagnostic in speaker.diagnostics():

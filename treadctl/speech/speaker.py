@@ -58,6 +58,7 @@ class Speaker:
         self._clock = clock
         self._warm = list(dict.fromkeys(warm))
         self._arrived = asyncio.Event()
+        self._idle = asyncio.Event()
         self._interrupt = asyncio.Event()
         self._speaking: Utterance | None = None
         self._dropped: list[Dropped] = []
@@ -75,11 +76,16 @@ class Speaker:
     def say(self, utterance: Utterance) -> Pushed:
         """Queue ``utterance`` (non-blocking). A safety cue interrupts a non-safety one."""
         pushed = self.queue.push(utterance, self._speaking)
+        self._idle.clear()
         self._dropped += pushed.dropped
         if pushed.preempt:
             self._interrupt.set()
         self._arrived.set()
         return pushed
+
+    async def wait_idle(self) -> None:
+        """Until everything queued has been said (or dropped)."""
+        await self._idle.wait()
 
     async def diagnostics(self) -> AsyncIterator[Diagnostic]:
         """Each kind of failure, once."""
@@ -110,6 +116,7 @@ class Speaker:
             await self._flush_dropped()
             if utterance is not None:
                 return utterance
+            self._idle.set()
             if self._warm:
                 await self._warm_one()
             else:
