@@ -21,11 +21,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from support.mosquitto import Mosquitto  # type: ignore[import-not-found]  # noqa: E402
 
 from bench import parts, rig  # noqa: E402
+from tests.support.mosquitto import Mosquitto  # noqa: E402
 
 
 def py_spy() -> str:

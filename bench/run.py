@@ -26,12 +26,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from support.mosquitto import Mosquitto  # type: ignore[import-not-found]  # noqa: E402
 
 from bench import parts, report, rig  # noqa: E402
 from bench.stats import machine, now_iso  # noqa: E402
+from tests.support.mosquitto import Mosquitto  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "results" / "system.json"
 DOCS = REPO / "docs" / "benchmarks.md"

@@ -80,3 +80,37 @@ def test_only_the_governed_treadmill_commands_the_port() -> None:
             if calls:
                 bypasses[relative] = calls
     assert not bypasses, f"treadmill port commanded outside the governed treadmill: {bypasses}"
+
+
+def _test_tree_names() -> set[str]:
+    """Top-level names that would reach into tests/ without saying so: its directories and the
+    helper modules in them."""
+    tests = REPO / "tests"
+    names = {d.name for d in tests.iterdir() if d.is_dir() and (d / "__init__.py").exists()}
+    for path in tests.rglob("*.py"):
+        if not path.name.startswith(("test_", "conftest", "__init__")):
+            names.add(path.stem)
+    return names - {"treadctl", "simulators", "bench"}  # the real packages of the same names
+
+
+def test_test_helpers_are_imported_one_way() -> None:
+    """``from tests.support.mosquitto import Mosquitto``: absolute, from the repository root;
+    never relative, never by a bare directory or module name (which only worked when pytest
+    happened to put that directory on sys.path)."""
+    names = _test_tree_names()
+    wrong: dict[str, list[str]] = {}
+    for top in ("tests", "bench"):
+        for path in sorted((REPO / top).rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom):
+                    modules = [("." * node.level) + (node.module or "")]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    if module.startswith(".") or module.split(".")[0] in names:
+                        wrong.setdefault(path.relative_to(REPO).as_posix(), []).append(module)
+    assert not wrong, f"import test helpers as tests.<dir>.<module>: {wrong}"

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.control.fakes import FINE, FakeClock, FakePort
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.control.session import SessionRunner
 from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety.limits import Limits
-
-from .fakes import FINE, FakeClock, FakePort
 
 
 class Rig:

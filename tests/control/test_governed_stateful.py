@@ -28,6 +28,8 @@ from hypothesis.stateful import (
     rule,
 )
 
+from tests.control.fakes import FINE, PAD, FakeClock, FakePort
+from tests.control.fakes import echo_of_own_command as _echo
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety import limits as L
@@ -41,9 +43,6 @@ from treadctl.safety.errors import (
 )
 from treadctl.safety.events import DEVICE_SAFETY_EVENTS, LatchReason
 from treadctl.safety.governor import Phase
-
-from .fakes import FINE, PAD, FakeClock, FakePort
-from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
 GOVERNED_SEQUENCES = 20_000 if FUZZ else int(os.environ.get("SEQ", "3000"))

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.control.fakes import PAD
+from tests.control.rig import Rig
 from treadctl.control.session import (
     REST_OVER,
     STOPPED_BY_USER,
@@ -27,9 +29,6 @@ from treadctl.safety.events import (
 from treadctl.safety.limits import Limits
 from treadctl.workout.loader import bundled_profiles_dir, load_profile, load_profile_text
 from treadctl.workout.models import Profile
-
-from .fakes import PAD
-from .rig import Rig
 
 SHORT = """\
 name: short

@@ -24,6 +24,8 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from tests.control.fakes import FINE, PAD, FakeClock, FakePort
+from tests.control.fakes import echo_of_own_command as _echo
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.control.session import TERMINAL, ProfileRefusedError, SessionRunner, SessionState
 from treadctl.observations import DeviceInfo, EventKind
@@ -32,9 +34,6 @@ from treadctl.safety.errors import SafetyRefusal
 from treadctl.safety.events import DEVICE_SAFETY_EVENTS
 from treadctl.workout.loader import load_profile_text
 from treadctl.workout.models import Profile
-
-from .fakes import FINE, PAD, FakeClock, FakePort
-from .fakes import echo_of_own_command as _echo
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
 SESSION_SEQUENCES = 20_000 if FUZZ else int(os.environ.get("SESSION_SEQ", "2000"))

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import REPO_ROOT, DaemonRig, DeviceSpec, NotifyListener, poll
 
+from tests.support.daemon import REPO_ROOT, DaemonRig, DeviceSpec, NotifyListener, poll
 from treadctl.daemon.children import free_port
 
 pytestmark = pytest.mark.crossprocess

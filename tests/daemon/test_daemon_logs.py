@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from daemon_profiles import TEST_PROFILES
-from support.daemon import DaemonRig, DeviceSpec
+
+from tests.daemon.daemon_profiles import TEST_PROFILES
+from tests.support.daemon import DaemonRig, DeviceSpec
 
 pytestmark = pytest.mark.crossprocess
 

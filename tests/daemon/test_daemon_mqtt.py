@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from daemon_profiles import TEST_PROFILES
-from support.daemon import (
+
+from tests.daemon.daemon_profiles import TEST_PROFILES
+from tests.support.daemon import (
     OP_SET_SPEED,
     OP_START,
     OP_STOP,

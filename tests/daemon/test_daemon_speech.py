@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from inprocess import SimHandle, config_for, simulators, until_ready
-from speech.conftest import need, sox_rms, sox_seconds
-from support.daemon import poll
-
+from tests.daemon.inprocess import SimHandle, config_for, simulators, until_ready
+from tests.speech.conftest import need, sox_rms, sox_seconds
+from tests.support.daemon import poll
 from treadctl.commands import EmergencyStop, Resume, StartProfile, Stop
 from treadctl.config.model import Config
 from treadctl.control.session import REST_OVER, TERMINAL, SessionState

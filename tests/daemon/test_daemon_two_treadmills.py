@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from daemon_profiles import TEST_PROFILES
-from support.daemon import OP_SET_SPEED, OP_START, DaemonRig, DeviceSpec, belt, writes
+
+from tests.daemon.daemon_profiles import TEST_PROFILES
+from tests.support.daemon import OP_SET_SPEED, OP_START, DaemonRig, DeviceSpec, belt, writes
 
 pytestmark = pytest.mark.crossprocess
 

@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from inprocess import config_for, simulators, until_ready
 
+from tests.daemon.inprocess import config_for, simulators, until_ready
 from treadctl.commands import (
     Arm,
     Command,

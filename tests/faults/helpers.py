@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import (
+
+from tests.support.daemon import (
     OP_REQUEST_CONTROL,
     OP_SET_SPEED,
     OP_START,
@@ -29,7 +30,7 @@ from support.daemon import (
     wait_trace,
     writes,
 )
-from support.simulator import SimProcess
+from tests.support.simulator import SimProcess
 
 LONG_RUN: pytest.MarkDecorator = pytest.mark.skipif(
     os.environ.get("TREADCTL_LONG_RUNS") != "1",

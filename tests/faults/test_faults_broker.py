@@ -15,7 +15,8 @@ import itertools
 from pathlib import Path
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_START,
     OP_STOP,
     assert_no_restart,
@@ -27,8 +28,8 @@ from faults.helpers import (
     writes,
     writes_after,
 )
-from support.daemon import MqttProbe, read_retained
-from support.mosquitto import Mosquitto
+from tests.support.daemon import MqttProbe, read_retained
+from tests.support.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

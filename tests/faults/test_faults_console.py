@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_START,
     assert_no_restart,
     assert_no_start_while_moving,
@@ -23,7 +24,7 @@ from faults.helpers import (
     wait_event,
     writes_after,
 )
-from support.daemon import DaemonRig
+from tests.support.daemon import DaemonRig
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

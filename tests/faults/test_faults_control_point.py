@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_SET_SPEED,
     assert_no_restart,
     assert_no_start_while_moving,
@@ -25,7 +26,7 @@ from faults.helpers import (
     wait_stop_write,
     writes_after,
 )
-from support.daemon import DaemonRig
+from tests.support.daemon import DaemonRig
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

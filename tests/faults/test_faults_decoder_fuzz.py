@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults.helpers import LONG_RUN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.faults.helpers import LONG_RUN
 from treadctl.ble.link import reading_from
 from treadctl.ftms import (
     ControlResponse,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_SET_SPEED,
     OP_START,
     assert_no_restart,
@@ -25,8 +26,7 @@ from faults.helpers import (
     writes,
     writes_after,
 )
-from support.daemon import wait_trace
-
+from tests.support.daemon import wait_trace
 from treadctl.safety.events import SAFETY_EVENTS
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]

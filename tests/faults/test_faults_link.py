@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_SET_SPEED,
     assert_no_restart,
     assert_no_start_while_moving,
@@ -23,8 +24,8 @@ from faults.helpers import (
     wait_event,
     writes,
 )
-from support.daemon import wait_trace
-from support.simulator import simulator_process, stop_process
+from tests.support.daemon import wait_trace
+from tests.support.simulator import simulator_process, stop_process
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults.flood import FUZZ_TOPICS, flood_with_emergency_stop, garbage
-from faults.helpers import (
+
+from tests.faults.flood import FUZZ_TOPICS, flood_with_emergency_stop, garbage
+from tests.faults.helpers import (
     OP_START,
     assert_no_restart,
     let_time_pass,
@@ -27,7 +28,7 @@ from faults.helpers import (
     wait_belt_stopped,
     writes,
 )
-from support.daemon import DaemonRig, MqttProbe, poll
+from tests.support.daemon import DaemonRig, MqttProbe, poll
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

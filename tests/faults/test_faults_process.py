@@ -16,7 +16,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     OP_START,
     assert_no_restart,
     assert_no_start_while_moving,
@@ -28,7 +29,7 @@ from faults.helpers import (
     wait_stop_write,
     writes,
 )
-from support.daemon import poll, read_retained
+from tests.support.daemon import poll, read_retained
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

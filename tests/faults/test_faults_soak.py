@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults.flood import flood_with_emergency_stop
-from faults.helpers import (
+
+from tests.faults.flood import flood_with_emergency_stop
+from tests.faults.helpers import (
     LONG_RUN,
     OP_START,
     assert_no_start_while_moving,
@@ -34,8 +35,8 @@ from faults.helpers import (
     wait_belt_stopped,
     writes,
 )
-from support.daemon import DaemonRig, MqttProbe
-from support.mosquitto import Mosquitto
+from tests.support.daemon import DaemonRig, MqttProbe
+from tests.support.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess, pytest.mark.slow, LONG_RUN]
 

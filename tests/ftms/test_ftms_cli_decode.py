@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ftms_captures import CS_WP8, cs_wp8_frames
 
+from tests.ftms.ftms_captures import CS_WP8, cs_wp8_frames
 from treadctl.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]

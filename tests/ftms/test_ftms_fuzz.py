@@ -13,11 +13,11 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-import ftms_strategies as s
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tests.ftms.ftms_strategies as s
 from treadctl.ftms import (
     ControlResponse,
     FitnessMachineFeature,

@@ -12,8 +12,8 @@ from dataclasses import fields
 from typing import NamedTuple, SupportsBytes
 
 import pytest
-from ftms_captures import Frame, cs_wp8_frames
 
+from tests.ftms.ftms_captures import Frame, cs_wp8_frames
 from treadctl.ftms import (
     ControlResponse,
     Diagnostic,

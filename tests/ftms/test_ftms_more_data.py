@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import ftms_strategies as s
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.ftms.ftms_strategies as s
 from treadctl.ftms import MoreDataAssembler, TreadmillData, split_treadmill_data
 
 # One value per field, none of them a "not available" value, with distinct bytes.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ftms_strategies as s
 from hypothesis import given
 
+import tests.ftms.ftms_strategies as s
 from treadctl.ftms import (
     ControlRequest,
     ControlResponse,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,7 +62,3 @@ def store(store_url: str) -> Iterator[HistoryStore]:
         yield opened
     finally:
         opened.close()
-
-
-# The in-process daemon helpers live beside the daemon tests (imported by module name there).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))

@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from inprocess import DEADLINE_S, config_for, simulators, until_ready
-
+from tests.daemon.inprocess import DEADLINE_S, config_for, simulators, until_ready
 from treadctl.commands import Arm, EmergencyStop, RateSession, StartNext, StartProfile
 from treadctl.config.model import Config
 from treadctl.daemon.app import Daemon

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from factories import T0, samples, session
 
+from tests.history.factories import T0, samples, session
 from treadctl.cli.main import main
 from treadctl.history.store import HistoryStore, StageChange, sqlite_url
 

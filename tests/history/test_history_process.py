@@ -8,9 +8,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from daemon_profiles import TEST_PROFILES
-from support.daemon import DaemonRig
 
+from tests.daemon.daemon_profiles import TEST_PROFILES
+from tests.support.daemon import DaemonRig
 from treadctl.history.records import Sample, SessionRecord
 from treadctl.history.store import HistoryStore, sqlite_url
 

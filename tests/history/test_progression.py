@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import rating, session
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.history.factories import rating, session
 from treadctl.history.progression import (
     Action,
     Rules,

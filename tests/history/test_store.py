@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from factories import T0, rating, running, samples, session
 from sqlalchemy import create_engine, text
 
+from tests.history.factories import T0, rating, running, samples, session
 from treadctl.history import schema
 from treadctl.history.progression import Action, Decision
 from treadctl.history.store import (

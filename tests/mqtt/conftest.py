@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from mqtt_watch import Watcher, watcher
-from support.mosquitto import Mosquitto, mosquitto
 
+from tests.mqtt.mqtt_watch import Watcher, watcher
+from tests.support.mosquitto import Mosquitto, mosquitto
 from treadctl.config.mqtt import MqttConfig
 
 __all__ = ["mosquitto", "settings_for", "watch"]

@@ -13,7 +13,8 @@ from typing import Any
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from support.mosquitto import Mosquitto
+
+from tests.support.mosquitto import Mosquitto
 
 EXPECT_TIMEOUT_S = 10.0
 """A deadline against hangs, not a timing assertion."""

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mqtt_watch import Watcher, watcher
-from support.mosquitto import Mosquitto
 
+from tests.mqtt.mqtt_watch import Watcher, watcher
+from tests.support.mosquitto import Mosquitto
 from treadctl.commands import (
     Arm,
     Command,

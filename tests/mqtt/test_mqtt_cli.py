@@ -7,9 +7,9 @@ import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from mqtt_watch import Watcher
-from support.mosquitto import Mosquitto, find_binary
 
+from tests.mqtt.mqtt_watch import Watcher
+from tests.support.mosquitto import Mosquitto, find_binary
 from treadctl.commands import CommandResult, SetSpeed, Stop
 from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge

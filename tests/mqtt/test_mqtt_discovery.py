@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 import pytest
-from ha_schema import expand, problems
 
+from tests.mqtt.ha_schema import expand, problems
 from treadctl.control.session import SessionState
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
 from treadctl.mqtt.entities import COMMAND_PLATFORMS, EVENT_TYPES, SESSION_STATES

@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ha_schema import problems
-
+from tests.mqtt.ha_schema import problems
 from treadctl.daemon.known_devices import KnownDevices
 from treadctl.mqtt.discovery import Origin
 from treadctl.mqtt.outbound import Caps, DeviceState, ProfileSummary

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from mqtt_watch import Watcher, watcher
-from support.mosquitto import Mosquitto
+
+from tests.mqtt.mqtt_watch import Watcher, watcher
+from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.crossprocess
 

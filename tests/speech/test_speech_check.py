@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from speech.conftest import need
+from tests.speech.conftest import need
 from treadctl.cli import profile as profile_cli
 from treadctl.speech.check import check_cues, spoken_at_start
 from treadctl.workout.models import Profile

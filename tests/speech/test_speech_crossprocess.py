@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults.helpers import (
+
+from tests.faults.helpers import (
     let_time_pass,
     rig,
     start_session,
@@ -19,9 +20,8 @@ from faults.helpers import (
     wait_belt_stopped,
     wait_stop_write,
 )
-from support.daemon import DaemonRig, poll
-
-from speech.conftest import hanging_engine
+from tests.speech.conftest import hanging_engine
+from tests.support.daemon import DaemonRig, poll
 from treadctl.speech import phrases
 
 pytestmark = [pytest.mark.crossprocess]

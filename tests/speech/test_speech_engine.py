@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.daemon import poll
 
-from speech.conftest import hanging_engine, need, sox_rms, sox_seconds
+from tests.speech.conftest import hanging_engine, need, sox_rms, sox_seconds
+from tests.support.daemon import poll
 from treadctl.speech import phrases
 from treadctl.speech.engine import Interrupted, Player, Renderer, SpeechError, Voice
 from treadctl.speech.schedule import Kind, Utterance

@@ -6,7 +6,7 @@ process it starts is stopped on the way out (SIGTERM, then SIGKILL).
 
 Typical use::
 
-    from support.daemon import DaemonRig, DeviceSpec
+    from tests.support.daemon import DaemonRig, DeviceSpec
 
     async with DaemonRig(tmp_path, [DeviceSpec("tm1")], speedup=20) as rig:
         daemon = await rig.start_daemon()               # waits until every link is online
@@ -104,8 +104,8 @@ from typing import Any, TypeVar
 
 import aiomqtt
 
-from .mosquitto import Mosquitto
-from .simulator import SimProcess, simulator_process, stop_process
+from tests.support.mosquitto import Mosquitto
+from tests.support.simulator import SimProcess, simulator_process, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WITHIN = 30.0
