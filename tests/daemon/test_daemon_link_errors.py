@@ -62,9 +62,11 @@ async def test_every_failed_attempt_is_explained(tmp_path: Path) -> None:
                 "nobluez": ("bluez_unreachable", "BlueZ not reachable on the system D-Bus"),
             }
             for device, (code, words) in expected.items():
-                line = await daemon.wait_log(
-                    lambda r, d=device: r.get("event") == "link_failed" and r.get("device") == d
-                )
+
+                def failed(r: dict[str, Any], d: str = device) -> bool:
+                    return r.get("event") == "link_failed" and r.get("device") == d
+
+                line = await daemon.wait_log(failed)
                 assert line["level"] == "warning"
                 assert line["problem"] == code
                 assert words in line["error"]

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from treadctl.history.records import EndReason, Sample, SessionRecord
+from treadctl.history.records import EndReason, Sample, SampleDirection, SessionRecord
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -49,13 +49,26 @@ def make_samples(
                     distance_m=round(distance, 3),
                     segment_index=index,
                     segment_label=label,
-                    direction=direction,
+                    direction=_direction(direction),
                     heart_rate_bpm=hr,
                 )
             )
             distance += kmh / 3.6
             t += 1
     return out
+
+
+def _direction(text: str) -> SampleDirection:
+    if text == "backward":
+        return "backward"
+    if text == "forward":
+        return "forward"
+    raise ValueError(f"not a direction: {text!r}")
+
+
+def _value(value: float | None) -> float:
+    """A sample field these sessions always fill (0.0 stands in for a missing one)."""
+    return 0.0 if value is None else value
 
 
 def make_record(
@@ -68,7 +81,7 @@ def make_record(
     stage: int | None = 1,
     start: datetime = START,
 ) -> SessionRecord:
-    moving = [s for s in samples if s.speed_kmh > 0]
+    moving = [s for s in samples if _value(s.speed_kmh) > 0]
     hrs = [s.heart_rate_bpm for s in samples if s.heart_rate_bpm is not None]
     last = samples[-1] if samples else None
     return SessionRecord(
@@ -86,11 +99,13 @@ def make_record(
         abort_reason=abort_reason,
         active_s=float(len(moving)),
         backward_s=float(sum(1 for s in moving if s.direction == "backward")),
-        distance_m=round(last.distance_m + last.speed_kmh / 3.6, 3) if last else 0.0,
-        avg_speed_kmh=sum(s.speed_kmh for s in moving) / len(moving) if moving else 0.0,
-        max_speed_kmh=max((s.speed_kmh for s in samples), default=0.0),
-        avg_incline_pct=sum(s.incline_pct for s in moving) / len(moving) if moving else 0.0,
-        max_incline_pct=max((s.incline_pct for s in samples), default=0.0),
+        distance_m=(
+            round(_value(last.distance_m) + _value(last.speed_kmh) / 3.6, 3) if last else 0.0
+        ),
+        avg_speed_kmh=sum(_value(s.speed_kmh) for s in moving) / len(moving) if moving else 0.0,
+        max_speed_kmh=max((_value(s.speed_kmh) for s in samples), default=0.0),
+        avg_incline_pct=sum(_value(s.incline_pct) for s in moving) / len(moving) if moving else 0.0,
+        max_incline_pct=max((_value(s.incline_pct) for s in samples), default=0.0),
         steps=len(moving) * 2 if moving else None,
         avg_hr_bpm=round(sum(hrs) / len(hrs)) if hrs else None,
         max_hr_bpm=max(hrs) if hrs else None,

@@ -31,7 +31,7 @@ def test_finished_session() -> None:
     assert summary["backward_s"] == "240"
     assert summary["elapsed_s"] == "390"
     assert summary["segments"] == "5"
-    assert float(summary["distance_m"]) == round(record.distance_m, 2)
+    assert float(summary["distance_m"]) == round(record.distance_m or 0.0, 2)
     assert len(rows) == 390
     assert rows[61] == {
         "t_s": "61",

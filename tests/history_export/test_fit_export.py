@@ -33,7 +33,7 @@ def test_finished_session_with_heart_rate() -> None:
     assert len(records) == len(samples) == 390
     for got, want in zip(records, samples, strict=True):
         assert got.values["timestamp"] == want.at
-        assert got.values["speed"] == pytest.approx(want.speed_kmh / 3.6, abs=0.001)
+        assert got.values["speed"] == pytest.approx((want.speed_kmh or 0.0) / 3.6, abs=0.001)
         assert got.values["distance"] == pytest.approx(want.distance_m, abs=0.01)
         assert got.values["grade"] == pytest.approx(want.incline_pct, abs=0.01)
         assert got.values["heart_rate"] == want.heart_rate_bpm

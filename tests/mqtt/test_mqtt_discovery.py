@@ -15,6 +15,7 @@ import jinja2
 import pytest
 
 from tests.mqtt.ha_schema import expand, problems
+from treadctl.commands import JsonValue
 from treadctl.control.session import SessionState
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
 from treadctl.mqtt.entities import COMMAND_PLATFORMS, EVENT_TYPES, SESSION_STATES
@@ -211,7 +212,7 @@ def test_event_entity_offers_every_published_safety_event_and_session_end() -> N
     published |= {kind.value for kind in PUBLISHED_EVENTS}
     assert published <= set(events["event_types"])
     assert {"session_finished", "session_aborted", "restart_stop"} <= set(events["event_types"])
-    summary = {"profile": "gentle", "ended": "finished", "distance_m": 420}
+    summary: dict[str, JsonValue] = {"profile": "gentle", "ended": "finished", "distance_m": 420}
     body = event_json(BridgeEvent("session_finished", "", summary), wall_time=1.0)
     rendered = json.loads(render(events["value_template"], body))
     assert rendered == {"event_type": "session_finished", "message": "", "data": summary}

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from simulators.treadsim import Simulator
-from tests.support.simulator import FtmsClient, central, in_process_simulator, wait_state
+from tests.support.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 
@@ -173,8 +173,10 @@ async def test_notify_raw_sends_exactly_the_given_bytes_once() -> None:
             begin = len(ftms.events)
             result = await s.notify_raw(f"{uuid16:04x}", frame.hex())
             assert result.done
-            await ftms.wait_event(
-                lambda e, u=uuid16, f=frame: e.uuid16 == u and e.value == f, start=begin
-            )
+
+            def sent(e: AttEvent, u: int = uuid16, f: bytes = frame) -> bool:
+                return e.uuid16 == u and e.value == f
+
+            await ftms.wait_event(sent, start=begin)
         with pytest.raises(ValueError, match="characteristic"):
             await s.notify_raw("2ad9", "00")
