@@ -94,6 +94,7 @@ def rig(
     extra_config: dict[str, Any] | None = None,
     with_mqtt: bool = True,
     speedup: float = SPEEDUP,
+    backend: str = "bumble",
 ) -> DaemonRig:
     """A rig with one simulator ``tm1`` (``preset``, ``--quirk`` each of ``quirks``)."""
     sim_args: list[str] = []
@@ -110,6 +111,7 @@ def rig(
         with_mqtt=with_mqtt,
         profiles=PROFILES,
         extra_config=config,
+        backend=backend,
     )
 
 

@@ -25,7 +25,9 @@ name=None, sim_args=())``: one treadmill = one ``treadsim`` process (``--walker`
 ``tcp-client`` transport, a distinct address ``F0:F1:F2:F3:F4:1N``).
 
 ``DaemonRig(workdir, devices=(DeviceSpec("tm1"),), *, speedup=20.0, with_mqtt=True,
-profiles=None, extra_config=None, topic_prefix="treadctl")``: async context manager.
+profiles=None, extra_config=None, topic_prefix="treadctl", backend="bumble")``: async context
+manager. ``backend="bluez"``: one device, reached through the BlueZ twin (``rig.twin``, a
+:class:`support.twin.TwinProcess`; the daemon gets its ``DBUS_SYSTEM_BUS_ADDRESS``).
     On enter: starts the simulators (``rig.sims[id]``: :class:`SimProcess` from
     ``support.simulator``, with ``trace_records()``, ``command(name, **args)``, ``state()``,
     ``wait(until, within)``), a Mosquitto (``rig.broker``, :class:`Mosquitto`), a connected
@@ -106,6 +108,7 @@ import aiomqtt
 
 from tests.support.mosquitto import Mosquitto
 from tests.support.simulator import SimProcess, simulator_process, stop_process
+from tests.support.twin import TwinProcess, twin_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WITHIN = 30.0
@@ -544,7 +547,12 @@ class DaemonRig:
     profiles: Mapping[str, str] | None = None
     extra_config: Mapping[str, Any] | None = None
     topic_prefix: str = "treadctl"
+    backend: str = "bumble"
+    """``bumble``: the daemon reaches each simulator over its own Bumble transport. ``bluez``:
+    one simulator behind the BlueZ twin on a private bus (``rig.twin``); the daemon runs
+    bleak's BlueZ backend, unchanged."""
     sims: dict[str, SimProcess] = field(default_factory=dict)
+    twin: TwinProcess | None = None
     broker: Mosquitto | None = None
     daemons: list[DaemonProcess] = field(default_factory=list)
     _probe: MqttProbe | None = None
@@ -577,6 +585,13 @@ class DaemonRig:
                     simulator_process(
                         sim_dir, *args, *spec.sim_args, preset=spec.preset, speedup=self.speedup
                     )
+                )
+            if self.backend == "bluez":
+                if len(self.devices) != 1:
+                    raise ValueError("the BlueZ twin serves one simulator (one adapter)")
+                sim = self.sims[self.devices[0].id]
+                self.twin = await stack.enter_async_context(
+                    twin_process(self.workdir / "twin", sim.hci_client_spec)
                 )
             if self.with_mqtt:
                 broker = Mosquitto(self.workdir / "mosquitto")
@@ -619,16 +634,17 @@ class DaemonRig:
                 "has_handrails": spec.has_handrails,
                 "simulator": True,
                 "speedup": self.speedup,
-                "backend": "bumble",
-                "transport": sim.hci_client_spec,
+                "backend": self.backend,
             }
+            if self.backend == "bumble":
+                device["transport"] = sim.hci_client_spec
             if spec.user_cap_kmh is not None:
                 device["user_cap_kmh"] = spec.user_cap_kmh
             devices.append(device)
         config: dict[str, Any] = {
             "state_dir": str(self.workdir / "state"),
             "devices": devices,
-            "ble": {"backend": "bumble", "connect_timeout_s": 20.0, "scan_timeout_s": 10.0},
+            "ble": {"backend": self.backend, "connect_timeout_s": 20.0, "scan_timeout_s": 10.0},
             "logging": {"level": "INFO", "format": "json"},
         }
         if self.profiles:
@@ -670,6 +686,8 @@ class DaemonRig:
         environ["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), environ.get("PYTHONPATH", "")])
         if notify_socket is not None:
             environ["NOTIFY_SOCKET"] = notify_socket
+        if self.twin is not None:
+            environ.update(self.twin.environ())
         environ.update(env or {})
         since = self._probe.mark() if self._probe is not None else 0
         command = [sys.executable, "-m", "treadctl.cli.main", "run"]

@@ -14,7 +14,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bleak import BleakScanner
+from bleak import BleakAdapter, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
@@ -102,6 +102,26 @@ def make_scanner(
     return BleakScanner()
 
 
+async def connected_treadmill(
+    adapter: str | None, address: str | None, name: str | None
+) -> Candidate | None:
+    """A treadmill BlueZ already holds a connection to (bleak's platform backend only).
+
+    bluetoothd keeps a link up when the program that made it dies (bleak's BlueZ backend notes
+    it; the BlueZ twin does the same): a daemon restarted after a crash would scan in vain for
+    a treadmill that does not advertise while connected. Such a device serving FTMS (0x1826)
+    and matching the configured address / name is taken without scanning.
+    """
+    bleak_adapter = await BleakAdapter.get(bluez={"adapter": adapter} if adapter else {})
+    for device in await bleak_adapter.get_connected_devices([FTMS_UUID]):
+        candidate = Candidate(
+            device=device, name=device.name, rssi=-127, advertises_ftms=True, service_data=None
+        )
+        if matches_configured(candidate, address, name):
+            return candidate
+    return None
+
+
 async def find_treadmill(
     scanner_backend: type[BaseBleakScanner] | None,
     *,
@@ -123,6 +143,10 @@ async def find_treadmill(
         )
         if part
     )
+    if scanner_backend is None:
+        held = await connected_treadmill(adapter, address, name)
+        if held is not None:
+            return held
     scanner = make_scanner(scanner_backend, adapter)
     try:
         async with scanner, asyncio.timeout(timeout_s):

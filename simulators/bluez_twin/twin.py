@@ -1,0 +1,572 @@
+"""The twin: owns ``org.bluez`` on a (private) bus and does what bluetoothd does, on Bumble.
+
+One adapter, ``/org/bluez/hci0``, is a Bumble host on an HCI transport (``tcp-client:`` to a
+treadsim process). Discovery creates ``Device1`` objects from advertising reports; ``Connect``
+connects the host, replies, then resolves services (``ServicesResolved`` after ``Connected``);
+the GATT objects are :mod:`simulators.bluez_twin.gatt`'s. Link loss: ``ServicesResolved`` and
+``Connected`` false, GATT objects removed. When the last discovery session stops, ``RSSI`` and
+``TxPower`` are invalidated and devices that are not connected vanish after
+``temporary_timeout_s`` (bluetoothd's TemporaryTimeout, 30 s by default). Faults:
+:mod:`simulators.bluez_twin.faults`, :meth:`BluezTwin.set_powered`, :meth:`BluezTwin.restart`.
+The call table with the BlueZ documents is docs/bluez-twin.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from bumble import core, hci
+from bumble.core import AdvertisingData
+from bumble.device import Advertisement, Connection, Device
+from bumble.host import Host
+from bumble.transport import open_transport
+from bumble.transport.common import Transport
+from dbus_fast import BusType, Message, NameFlag, RequestNameReply, Variant
+from dbus_fast.aio import MessageBus
+
+from simulators.bluez_twin.faults import ABORT_BY_LOCAL, Faults
+from simulators.bluez_twin.gatt import CHARACTERISTIC, DESCRIPTOR, FAILED, GattSession, uuid_text
+from simulators.bluez_twin.tree import BluezError, Handler, ObjectTree, Reply
+
+logger = logging.getLogger(__name__)
+
+BLUEZ = "org.bluez"
+ADAPTER_PATH = "/org/bluez/hci0"
+ADAPTER = "org.bluez.Adapter1"
+DEVICE = "org.bluez.Device1"
+CONNECT_TIMEOUT_S = 10.0
+"""How long Connect waits for the peer's connectable advertisement before failing."""
+TEMPORARY_TIMEOUT_S = 30.0
+"""bluetoothd's TemporaryTimeout default (main.conf): an unconnected, unpaired device object is
+removed this long after it was last seen outside discovery."""
+DISCOVERY_FILTERS = ["UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData", "Discoverable",
+                     "Pattern"]  # fmt: skip
+
+
+def device_path(address: str) -> str:
+    return f"{ADAPTER_PATH}/dev_{address.upper().replace(':', '_')}"
+
+
+@dataclass(eq=False)
+class DeviceState:
+    path: str
+    address: hci.Address
+    connection: Connection | None = None
+    session: GattSession | None = None
+    connecting: bool = False
+    paired: bool = False
+    expiry: asyncio.Task[None] | None = None
+
+
+@dataclass(eq=False)
+class BluezTwin:
+    """See the module docstring. ``await twin.run(on_ready)`` until cancelled."""
+
+    bus_address: str
+    hci_spec: str
+    temporary_timeout_s: float = TEMPORARY_TIMEOUT_S
+    adapter_alias: str = "bluez-twin"
+    faults: Faults = field(default_factory=Faults)
+    tree: ObjectTree = field(default_factory=ObjectTree)
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    powered: bool = True
+    discovery_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Discovery sessions by client (bus unique name) -> its discovery filter."""
+    filters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    restarts: int = 0
+    _bus: MessageBus | None = None
+    _host: Device | None = None
+    _group: asyncio.TaskGroup | None = None
+    _transport: Transport | None = None
+
+    # ================================================================ lifecycle
+    async def run(self, on_ready: Callable[[BluezTwin], None]) -> None:
+        self._transport = await open_transport(self.hci_spec)
+        try:
+            host = Device(
+                name=self.adapter_alias,
+                host=Host(self._transport.source, self._transport.sink),
+            )
+            self._host = host
+            await host.power_on()
+            host.on(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                self._register_methods()
+                await self._come_up()
+                on_ready(self)
+                await asyncio.Event().wait()  # until cancelled
+        finally:
+            if self._bus is not None:
+                self._bus.disconnect()
+            with contextlib.suppress(Exception):
+                if self._host is not None:
+                    await self._host.power_off()
+            await self._transport.close()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> object:
+        if self._group is None:
+            coro.close()
+            return None
+        return self._group.create_task(coro)
+
+    async def _come_up(self) -> None:
+        """Connect to the bus, export the adapter, own ``org.bluez``."""
+        bus = await MessageBus(
+            bus_address=self.bus_address, bus_type=BusType.SYSTEM, negotiate_unix_fd=True
+        ).connect()
+        self._bus = bus
+        if self._group is None:
+            raise RuntimeError("the twin is not running")
+        self.tree.attach(bus, self._group)
+        self.tree.add(ADAPTER_PATH, {ADAPTER: self._adapter_props()})
+        reply = await bus.request_name(BLUEZ, NameFlag.DO_NOT_QUEUE)
+        if reply != RequestNameReply.PRIMARY_OWNER:
+            raise RuntimeError(f"cannot own {BLUEZ} on {self.bus_address}: {reply}")
+
+    async def restart(self, down_s: float) -> None:
+        """bluetoothd stops (links dropped, objects removed, name released) and comes back."""
+        for state in list(self.devices.values()):
+            if state.connection is not None:
+                with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+                    await state.connection.disconnect()
+        await self._stop_scanning()
+        self.discovery_sessions.clear()
+        self.filters.clear()
+        for path in sorted(self.tree.objects, reverse=True):
+            self.tree.remove(path)
+        for state in self.devices.values():
+            if state.expiry is not None:
+                state.expiry.cancel()
+        self.devices.clear()
+        self.tree.detach()
+        if self._bus is not None:
+            self._bus.disconnect()
+            self._bus = None
+        self.tree.clear()
+        self.restarts += 1
+        await asyncio.sleep(down_s)  # the fault's own duration (bluetoothd is down meanwhile)
+        await self._come_up()
+
+    # ================================================================ adapter
+    def _running_host(self) -> Device:
+        if self._host is None:
+            raise BluezError("org.bluez.Error.NotReady", "Resource Not Ready")
+        return self._host
+
+    def _adapter_props(self) -> dict[str, Variant]:
+        host = self._running_host()
+        address = host.public_address
+        if address == hci.Address.ANY:
+            address = host.random_address
+        return {
+            "Address": Variant("s", address.to_string(False).upper()),
+            "AddressType": Variant("s", "public" if address.is_public else "random"),
+            "Name": Variant("s", self.adapter_alias),
+            "Alias": Variant("s", self.adapter_alias),
+            "Class": Variant("u", 0),
+            "Powered": Variant("b", self.powered),
+            "PowerState": Variant("s", "on" if self.powered else "off"),
+            "Discoverable": Variant("b", False),
+            "Pairable": Variant("b", True),
+            "PairableTimeout": Variant("u", 0),
+            "DiscoverableTimeout": Variant("u", 180),
+            "Discovering": Variant("b", bool(self.discovery_sessions)),
+            "UUIDs": Variant("as", []),
+            "Roles": Variant("as", ["central", "peripheral"]),
+            "Manufacturer": Variant("q", 0xFFFF),
+            "Version": Variant("y", 0x0C),
+        }
+
+    async def set_powered(self, on: bool) -> None:
+        """Switch the adapter on or off (off: links dropped, discovery stopped)."""
+        if on == self.powered:
+            return
+        self.powered = on
+        if not on:
+            for state in list(self.devices.values()):
+                if state.connection is not None:
+                    with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+                        await state.connection.disconnect()
+            self.discovery_sessions.clear()
+            await self._stop_scanning()
+        self.tree.set(
+            ADAPTER_PATH,
+            ADAPTER,
+            Powered=Variant("b", on),
+            PowerState=Variant("s", "on" if on else "off"),
+            Discovering=Variant("b", bool(self.discovery_sessions)),
+        )
+
+    def _require_powered(self) -> None:
+        if not self.powered:
+            raise BluezError("org.bluez.Error.NotReady", "Resource Not Ready")
+
+    def _fault(self, method: str) -> None:
+        failure = self.faults.take(method)
+        if failure is not None:
+            raise BluezError(failure.error, failure.message)
+
+    async def _start_discovery(self, _path: str, msg: Message) -> Reply:
+        self._require_powered()
+        self._fault("StartDiscovery")
+        sender = msg.sender or ""
+        if sender in self.discovery_sessions:
+            raise BluezError("org.bluez.Error.InProgress", "Operation already in progress")
+        first = not self.discovery_sessions
+        self.discovery_sessions[sender] = self.filters.get(sender, {})
+        if first:
+            await self._running_host().start_scanning(active=True, filter_duplicates=False)
+            self.tree.set(ADAPTER_PATH, ADAPTER, Discovering=Variant("b", True))
+        return Reply()
+
+    async def _stop_discovery(self, _path: str, msg: Message) -> Reply:
+        self._require_powered()
+        if self.discovery_sessions.pop(msg.sender or "", None) is None:
+            raise BluezError(FAILED, "No discovery started")
+        if not self.discovery_sessions:
+            await self._stop_scanning()
+            self.tree.set(ADAPTER_PATH, ADAPTER, Discovering=Variant("b", False))
+            for state in self.devices.values():
+                self.tree.invalidate(state.path, DEVICE, "RSSI", "TxPower")
+                self._expire_later(state)
+        return Reply()
+
+    async def _stop_scanning(self) -> None:
+        if self._host is not None and self._host.is_scanning:
+            with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+                await self._host.stop_scanning()
+
+    async def _set_discovery_filter(self, _path: str, msg: Message) -> Reply:
+        self._require_powered()
+        wanted: dict[str, Variant] = msg.body[0]
+        unknown = set(wanted) - set(DISCOVERY_FILTERS)
+        if unknown:
+            raise BluezError("org.bluez.Error.InvalidArguments", f"Invalid arguments: {unknown}")
+        sender = msg.sender or ""
+        self.filters[sender] = {k: v.value for k, v in wanted.items()}
+        if sender in self.discovery_sessions:
+            self.discovery_sessions[sender] = self.filters[sender]
+        return Reply()
+
+    async def _get_discovery_filters(self, _path: str, _msg: Message) -> Reply:
+        return Reply("as", [DISCOVERY_FILTERS])
+
+    async def _remove_device(self, _path: str, msg: Message) -> Reply:
+        path = msg.body[0]
+        state = self.devices.get(path)
+        if state is None:
+            raise BluezError("org.bluez.Error.DoesNotExist", "Does Not Exist")
+        if state.connection is not None:
+            with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+                await state.connection.disconnect()
+        self._forget(state)
+        return Reply()
+
+    def _forget(self, state: DeviceState) -> None:
+        if state.expiry is not None:
+            state.expiry.cancel()
+        self.devices.pop(state.path, None)
+        self.tree.remove_under(state.path)
+        self.tree.remove(state.path)
+
+    def _expire_later(self, state: DeviceState) -> None:
+        if state.connection is not None or state.paired or self._group is None:
+            return
+        if state.expiry is not None:
+            state.expiry.cancel()
+        state.expiry = self._group.create_task(self._expire(state))
+
+    async def _expire(self, state: DeviceState) -> None:
+        await asyncio.sleep(self.temporary_timeout_s)  # bluetoothd's TemporaryTimeout
+        if state.connection is None and not self.discovery_sessions:
+            state.expiry = None
+            self._forget(state)
+
+    # ================================================================ advertisements
+    def _on_advertisement(self, adv: Advertisement) -> None:
+        if not self.powered or not self.discovery_sessions or self._bus is None:
+            return
+        address = adv.address.to_string(False).upper()
+        path = device_path(address)
+        heard = advertisement_props(adv)
+        state = self.devices.get(path)
+        if state is None:
+            state = DeviceState(path, adv.address)
+            self.devices[path] = state
+            name = heard.get("Name")
+            props: dict[str, Variant] = {
+                "Address": Variant("s", address),
+                "AddressType": Variant("s", "random" if adv.address.is_random else "public"),
+                "Alias": Variant("s", name.value if name else address.replace(":", "-")),
+                "Paired": Variant("b", False),
+                "Bonded": Variant("b", False),
+                "Trusted": Variant("b", False),
+                "Blocked": Variant("b", False),
+                "LegacyPairing": Variant("b", False),
+                "Connected": Variant("b", False),
+                "ServicesResolved": Variant("b", False),
+                "Adapter": Variant("o", ADAPTER_PATH),
+                **heard,
+            }
+            self.tree.add(path, {DEVICE: props})
+            return
+        if state.expiry is not None:
+            state.expiry.cancel()
+            state.expiry = None
+        known = self.tree.objects.get(path, {}).get(DEVICE, {})
+        uuids = list(known.get("UUIDs", Variant("as", [])).value)
+        for uuid in heard.get("UUIDs", Variant("as", [])).value:
+            if uuid not in uuids:
+                uuids.append(uuid)
+        if uuids:
+            heard["UUIDs"] = Variant("as", uuids)
+        if "Name" in heard and "Name" not in known:
+            heard["Alias"] = heard["Name"]
+        duplicates = any(f.get("DuplicateData") for f in self.discovery_sessions.values())
+        repeat = {k: v for k, v in heard.items() if k in ("ServiceData", "ManufacturerData")}
+        self.tree.set(path, DEVICE, **heard)
+        if duplicates and repeat:
+            self.tree.signal_again(path, DEVICE, **repeat)
+
+    # ================================================================ devices
+    def _device(self, path: str) -> DeviceState:
+        state = self.devices.get(path)
+        if state is None:
+            raise BluezError("org.freedesktop.DBus.Error.UnknownObject", f"no object {path}")
+        return state
+
+    async def _connect(self, path: str, _msg: Message) -> Reply:
+        state = self._device(path)
+        self._require_powered()
+        failure = self.faults.take("Connect")
+        if state.connection is not None:
+            raise BluezError("org.bluez.Error.AlreadyConnected", "Already Connected")
+        if state.connecting:
+            raise BluezError("org.bluez.Error.InProgress", "In Progress")
+        abort = failure is not None and failure.message == ABORT_BY_LOCAL
+        if failure is not None and not abort:
+            raise BluezError(failure.error, failure.message)
+        connection = await self._open_link(state)
+        if abort and failure is not None:
+            # bluetoothd reports this error after the link came up and went down again.
+            with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+                await connection.disconnect()
+            raise BluezError(failure.error, failure.message)
+        return Reply()
+
+    async def _open_link(self, state: DeviceState) -> Connection:
+        host = self._running_host()
+        state.connecting = True
+        try:
+            connection = await host.connect(
+                state.address, transport=core.BT_LE_TRANSPORT, timeout=CONNECT_TIMEOUT_S
+            )
+        except (core.BaseBumbleError, hci.HCI_Error) as exc:
+            raise BluezError(FAILED, f"le-connection-failed: {exc}") from None
+        finally:
+            state.connecting = False
+        if state.expiry is not None:
+            state.expiry.cancel()
+            state.expiry = None
+        state.connection = connection
+        connection.on(Connection.EVENT_DISCONNECTION, lambda reason: self._link_lost(state, reason))
+        state.session = GattSession(self.tree, state.path, connection, self.spawn)
+        self.tree.set(state.path, DEVICE, Connected=Variant("b", True))
+        if not self.faults.take_withhold_services():
+            self.spawn(self._resolve(state, state.session))
+        return connection
+
+    async def _resolve(self, state: DeviceState, session: GattSession) -> None:
+        try:
+            uuids = await session.discover()
+        except (core.BaseBumbleError, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+            return  # the link went away during discovery
+        if state.session is not session:
+            return
+        session.export()
+        known = self.tree.get(state.path, DEVICE, "UUIDs") or []
+        merged = list(known) + [u for u in uuids if u not in known]
+        self.tree.set(state.path, DEVICE, UUIDs=Variant("as", merged))
+        self.tree.set(state.path, DEVICE, ServicesResolved=Variant("b", True))
+
+    def _link_lost(self, state: DeviceState, reason: int) -> None:
+        logger.info("%s: link lost (reason 0x%02X)", state.path, reason)
+        session, state.session = state.session, None
+        state.connection = None
+        self.tree.set(state.path, DEVICE, ServicesResolved=Variant("b", False))
+        self.tree.set(state.path, DEVICE, Connected=Variant("b", False))
+        if session is not None:
+            session.close()
+        if not self.discovery_sessions:
+            self._expire_later(state)
+
+    async def _disconnect(self, path: str, _msg: Message) -> Reply:
+        state = self._device(path)
+        self._fault("Disconnect")
+        if state.connection is None:
+            raise BluezError("org.bluez.Error.NotConnected", "Not Connected")
+        with contextlib.suppress(core.BaseBumbleError, hci.HCI_Error):
+            await state.connection.disconnect()
+        return Reply()
+
+    async def _pair(self, path: str, msg: Message) -> Reply:
+        state = self._device(path)
+        self._require_powered()
+        if state.paired:
+            raise BluezError("org.bluez.Error.AlreadyExists", "Already Exists")
+        connection = state.connection or await self._open_link(state)
+        try:
+            await connection.pair()
+        except (core.BaseBumbleError, hci.HCI_Error) as exc:
+            raise BluezError("org.bluez.Error.AuthenticationFailed", str(exc)) from None
+        state.paired = True
+        self.tree.set(path, DEVICE, Paired=Variant("b", True), Bonded=Variant("b", True))
+        return Reply()
+
+    # ================================================================ GATT calls
+    def _session(self, path: str) -> GattSession:
+        device = path[: path.index("/service")] if "/service" in path else path
+        state = self.devices.get(device)
+        if state is None or state.session is None:
+            raise BluezError(FAILED, "Not connected")
+        return state.session
+
+    async def _read_value(self, path: str, _msg: Message) -> Reply:
+        self._fault("ReadValue")
+        return Reply("ay", [await self._session(path).read(path)])
+
+    async def _write_value(self, path: str, msg: Message) -> Reply:
+        self._fault("WriteValue")
+        value, options = bytes(msg.body[0]), msg.body[1]
+        kind = options["type"].value if "type" in options else "request"
+        await self._session(path).write(path, value, with_response=kind != "command")
+        return Reply()
+
+    async def _start_notify(self, path: str, _msg: Message) -> Reply:
+        self._fault("StartNotify")
+        await self._session(path).start_notify(path)
+        return Reply()
+
+    async def _stop_notify(self, path: str, _msg: Message) -> Reply:
+        await self._session(path).stop_notify(path)
+        return Reply()
+
+    async def _acquire_notify(self, path: str, msg: Message) -> Reply:
+        session = self._session(path)
+        theirs = await session.acquire_notify(path)
+        # Our copy of the client's end is closed once the reply carrying it was written.
+        self.tree.after_reply[msg.serial] = theirs.close
+        return Reply("hq", [0, session.mtu], [theirs.fileno()])
+
+    async def _acquire_write(self, _path: str, _msg: Message) -> Reply:
+        raise BluezError("org.bluez.Error.NotSupported", "Operation is not supported")
+
+    def _register_methods(self) -> None:
+        tree = self.tree
+        methods: dict[tuple[str, str], Handler] = {
+            (ADAPTER, "StartDiscovery"): self._start_discovery,
+            (ADAPTER, "StopDiscovery"): self._stop_discovery,
+            (ADAPTER, "SetDiscoveryFilter"): self._set_discovery_filter,
+            (ADAPTER, "GetDiscoveryFilters"): self._get_discovery_filters,
+            (ADAPTER, "RemoveDevice"): self._remove_device,
+            (DEVICE, "Connect"): self._connect,
+            (DEVICE, "Disconnect"): self._disconnect,
+            (DEVICE, "Pair"): self._pair,
+            (CHARACTERISTIC, "ReadValue"): self._read_value,
+            (CHARACTERISTIC, "WriteValue"): self._write_value,
+            (CHARACTERISTIC, "StartNotify"): self._start_notify,
+            (CHARACTERISTIC, "StopNotify"): self._stop_notify,
+            (CHARACTERISTIC, "AcquireNotify"): self._acquire_notify,
+            (CHARACTERISTIC, "AcquireWrite"): self._acquire_write,
+        }
+        for (interface, member), handler in methods.items():
+            tree.method(interface, member, handler)
+        tree.method(DESCRIPTOR, "ReadValue", self._read_value)
+        tree.method(DESCRIPTOR, "WriteValue", self._write_value)
+
+        def powered(_path: str, value: Variant) -> None:
+            self.spawn(self.set_powered(bool(value.value)))
+
+        def trusted(path: str, value: Variant) -> None:
+            self.tree.set(path, DEVICE, Trusted=Variant("b", bool(value.value)))
+
+        tree.writable(ADAPTER, "Powered", powered)
+        tree.writable(DEVICE, "Trusted", trusted)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "powered": self.powered,
+            "discovering": bool(self.discovery_sessions),
+            "restarts": self.restarts,
+            "devices": {
+                path: {
+                    "connected": state.connection is not None,
+                    "services_resolved": bool(self.tree.get(path, DEVICE, "ServicesResolved")),
+                }
+                for path, state in self.devices.items()
+            },
+            "faults": self.faults.pending(),
+        }
+
+
+def advertisement_props(adv: Advertisement) -> dict[str, Variant]:
+    """Device1 properties from one (merged) advertising report."""
+    props: dict[str, Variant] = {"RSSI": Variant("n", int(adv.rssi))}
+    data = adv.data
+    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
+        AdvertisingData.SHORTENED_LOCAL_NAME
+    )
+    if isinstance(name, str) and name:
+        props["Name"] = Variant("s", name)
+    uuids: list[str] = []
+    service_data: dict[str, Variant] = {}
+    manufacturer: dict[int, Variant] = {}
+    for ad_type, value in data.ad_structures:
+        if ad_type in UUID_LISTS:
+            size = UUID_LISTS[ad_type]
+            for offset in range(0, len(value) - size + 1, size):
+                text = uuid_text(core.UUID.from_bytes(value[offset : offset + size]))
+                if text not in uuids:
+                    uuids.append(text)
+        elif ad_type in SERVICE_DATA and len(value) >= SERVICE_DATA[ad_type]:
+            size = SERVICE_DATA[ad_type]
+            key = uuid_text(core.UUID.from_bytes(value[:size]))
+            service_data[key] = Variant("ay", bytes(value[size:]))
+        elif ad_type == AdvertisingData.MANUFACTURER_SPECIFIC_DATA and len(value) >= 2:
+            manufacturer[int.from_bytes(value[:2], "little")] = Variant("ay", bytes(value[2:]))
+        elif ad_type == AdvertisingData.TX_POWER_LEVEL and len(value) >= 1:
+            props["TxPower"] = Variant("n", int.from_bytes(value[:1], "little", signed=True))
+        elif ad_type == AdvertisingData.FLAGS:
+            props["AdvertisingFlags"] = Variant("ay", bytes(value))
+    if uuids:
+        props["UUIDs"] = Variant("as", uuids)
+    if service_data:
+        props["ServiceData"] = Variant("a{sv}", service_data)
+    if manufacturer:
+        props["ManufacturerData"] = Variant("a{qv}", manufacturer)
+    return props
+
+
+UUID_LISTS = {
+    AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS: 2,
+    AdvertisingData.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS: 2,
+    AdvertisingData.COMPLETE_LIST_OF_32_BIT_SERVICE_CLASS_UUIDS: 4,
+    AdvertisingData.INCOMPLETE_LIST_OF_32_BIT_SERVICE_CLASS_UUIDS: 4,
+    AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS: 16,
+    AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS: 16,
+}
+SERVICE_DATA = {
+    AdvertisingData.SERVICE_DATA_16_BIT_UUID: 2,
+    AdvertisingData.SERVICE_DATA_32_BIT_UUID: 4,
+    AdvertisingData.SERVICE_DATA_128_BIT_UUID: 16,
+}
