@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.faults.helpers import (
     OP_SET_SPEED,
     OP_START,

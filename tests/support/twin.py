@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from simulators.bluez_twin.bus import private_bus
-
 from tests.support.simulator import DEFAULT_TIMEOUT, REPO_ROOT, stop_process
 
 BIN_DIR = REPO_ROOT / "simulators" / "bluez_twin" / "bin"
