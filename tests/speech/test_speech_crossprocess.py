@@ -1,6 +1,7 @@
 """Real processes (simulator, ``treadctl run``, Mosquitto): every cue goes out on MQTT as a
-``cue`` event with its ``speak`` text, and an emergency stop takes the same time whether speech
-is off or its engine hangs (issue 17: speech is never on the path of a Stop)."""
+``cue`` event with its ``speak`` text, and a start and an emergency stop take the same time
+whether speech is off or its engine hangs (issue 17: speech is never on the path of a Stop, and
+the countdown never holds the belt)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.faults.helpers import (
+    OP_START,
     let_time_pass,
     rig,
     start_session,
@@ -21,7 +23,7 @@ from tests.faults.helpers import (
     wait_stop_write,
 )
 from tests.speech.conftest import hanging_engine
-from tests.support.daemon import DaemonRig, poll
+from tests.support.daemon import DaemonRig, poll, wait_trace
 from treadctl.speech import phrases
 
 pytestmark = [pytest.mark.crossprocess]
@@ -31,6 +33,9 @@ ESTOP_LIMIT_MS = 50.0
 SLACK_MS = 25.0
 """How much slower than without speech an emergency stop may be measured on a busy 2-core
 machine before it counts as changed (the measured difference is a few ms; docs/speech.md)."""
+START_LIMIT_MS = 1000.0
+"""A start publish -> Start write (three procedures, each a GATT round trip: measured 12-80 ms
+with or without speech) must stay well under the 2.7 s the countdown takes to say."""
 ROUNDS = 3
 SETTLE_S = 10.0
 """Simulated seconds of steady walking before each emergency stop (0.5 s of real time)."""
@@ -52,14 +57,23 @@ async def belt_still(r: DaemonRig) -> None:
     await r.mqtt.latest_state("tm1", lambda s: s["speed_kmh"] == 0 and not s["running"])
 
 
-async def emergency_stops(r: DaemonRig) -> list[float]:
-    """Start a session and emergency-stop it, ``ROUNDS`` times: publish -> Stop write, in ms
-    (both ``CLOCK_MONOTONIC``: the simulator trace's ``t`` and ``time.monotonic()``)."""
+async def starts_and_stops(r: DaemonRig) -> tuple[list[float], list[float]]:
+    """Start a session and emergency-stop it, ``ROUNDS`` times. Returns the times in ms from
+    the ``start_profile`` publish to the Start write, and from the ``emergency_stop`` publish to
+    the Stop write (both ``CLOCK_MONOTONIC``: the simulator trace's ``t`` and
+    ``time.monotonic()``)."""
     sim = r.sims["tm1"]
-    latencies = []
+    starts, stops = [], []
     for _ in range(ROUNDS):
         since = r.mqtt.mark()
-        await start_session(r)
+        assert (await r.mqtt.request("tm1", "arm"))["status"] == "ok"
+        after = trace_time(sim)
+        start_at = time.monotonic()
+        started = await r.mqtt.request("tm1", "start_profile", profile="steady")
+        assert started["status"] == "ok", started
+        start = await wait_trace(sim, lambda rec, t=after: _start_write(rec, t))
+        starts.append((start["t"] - start_at) * 1000)
+        await sim.wait({"machine.belt_speed": {"min": 1}}, within=20)
         await cue(r, since, "Small steps.")
         # Let the start's control procedures finish (a Stop waits for the one in flight, FTMS
         # §4.16.1): the same moment of a steady walk for both runs.
@@ -68,12 +82,16 @@ async def emergency_stops(r: DaemonRig) -> list[float]:
         estop_at = time.monotonic()
         await r.mqtt.publish("treadctl/tm1/request/emergency_stop", b"{}", qos=1)
         stop = await wait_stop_write(sim, after)
-        latencies.append((stop["t"] - estop_at) * 1000)
+        stops.append((stop["t"] - estop_at) * 1000)
         await belt_still(r)
         event = await cue(r, since, phrases.SAFETY_PHRASES["emergency_stop"])
         assert event["data"]["priority"] == "safety"
         assert event["data"]["detail"] == "emergency_stop"
-    return latencies
+    return starts, stops
+
+
+def _start_write(record: dict[str, Any], after: float) -> bool:
+    return bool(record["kind"] == "write" and record["t"] > after and record["op"] == OP_START)
 
 
 def _alive(pid: int) -> bool:
@@ -98,7 +116,7 @@ async def test_emergency_stop_timing_is_unchanged_with_a_hanging_speech_engine(
         assert countdown["data"]["cue"] == "countdown"
         assert (await r.mqtt.request("tm1", "stop"))["status"] == "ok"
         await belt_still(r)
-        baseline = await emergency_stops(r)
+        baseline_starts, baseline = await starts_and_stops(r)
         await first.terminate()
 
         # Speech on, with an engine that never returns (killed only after 60 s).
@@ -115,13 +133,17 @@ async def test_emergency_stop_timing_is_unchanged_with_a_hanging_speech_engine(
         r.write_config()
         daemon = await r.start_daemon()
         await poll((tmp_path / "engine.pid").exists, what="the engine started", within=20)
-        hung = await emergency_stops(r)
+        hung_starts, hung = await starts_and_stops(r)
         pid = int((tmp_path / "engine.pid").read_text())
         assert _alive(pid), "the engine was still hanging during the emergency stops"
         assert not list((tmp_path / "audio").glob("*.wav")), "nothing could be rendered"
         await daemon.terminate()
 
     print(f"emergency stop -> Stop write, ms: speech off {baseline}, engine hanging {hung}")
+    print(f"start_profile -> Start write, ms: speech off {baseline_starts}, hanging {hung_starts}")
     assert max(baseline) < ESTOP_LIMIT_MS
     assert max(hung) < ESTOP_LIMIT_MS
     assert statistics.median(hung) < statistics.median(baseline) + SLACK_MS
+    # The countdown never holds the belt: with the engine hanging (the countdown is never said)
+    # the Start still goes out at once, far sooner than the countdown takes to say (2.7 s).
+    assert max(hung_starts) < START_LIMIT_MS
