@@ -71,3 +71,38 @@ def test_nothing_cites_outside_the_repository() -> None:
         if found:
             hits[str(path.relative_to(REPO))] = found
     assert not hits, f"cite docs/references.md instead of: {hits}"
+
+
+FTMS_SECTION = re.compile(r"§\s?([34](?:\.\d+)*)")
+OTHER_SPEC = re.compile(r"Core|Vol|Part|HRS|BAS|Heart Rate Service|Battery Service")
+"""Words that, just before a §, name another specification (Bluetooth Core, HRS, BAS)."""
+
+
+def _ftms_sections() -> tuple[set[str], set[str]]:
+    """The FTMS v1.0 sections docs/references.md lists, and those whose subsections may be
+    cited (the procedures §4.16.2.1-22 are listed one by one: no others exist)."""
+    text = REFERENCES.read_text(encoding="utf-8")
+    start = text.index("## FTMS v1.0")
+    end = text.index("\n## ", start + 1)
+    known = set(re.findall(r"§(\d+(?:\.\d+)*)", text[start:end]))
+    known |= {f"4.16.2.{n}" for n in range(1, 23)}
+    deeper = {s for s in known if s.count(".") >= 2 and not s.startswith("4.16.2")}
+    return known, deeper
+
+
+def test_ftms_section_numbers_match_the_references() -> None:
+    """Every FTMS § cited in the repository is one docs/references.md lists (FTMS v1.0
+    numbering), so that the same rule is never cited under two numbers."""
+    known, deeper = _ftms_sections()
+    assert {"4.4", "4.11", "4.12", "4.16.2.3", "4.17", "4.19"} <= known
+    wrong: dict[str, list[str]] = {}
+    for path in _files():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in FTMS_SECTION.finditer(text):
+            if OTHER_SPEC.search(text[max(0, match.start() - 40) : match.start()]):
+                continue
+            section = match.group(1).rstrip(".")
+            if section in known or any(section.startswith(s + ".") for s in deeper):
+                continue
+            wrong.setdefault(str(path.relative_to(REPO)), []).append(f"§{section}")
+    assert not wrong, f"FTMS sections not in docs/references.md (FTMS v1.0): {wrong}"
