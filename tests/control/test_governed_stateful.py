@@ -39,6 +39,7 @@ from treadctl.safety.errors import (
     LatchedError,
     LimitExceededError,
     NotSupportedError,
+    NudgeRefusedError,
     SafetyRefusal,
 )
 from treadctl.safety.events import DEVICE_SAFETY_EVENTS, LatchReason
@@ -68,6 +69,7 @@ class GovernedMachine(RuleBasedStateMachine):
         self.first_in_run = True
         self.last_speed_raise = float("-inf")
         self.last_incline_raise = float("-inf")
+        self.last_manual_raise = float("-inf")
         self.last_incline: int | None = None
         self.last_reported: tuple[float, int | None] | None = None
 
@@ -244,6 +246,55 @@ class GovernedMachine(RuleBasedStateMachine):
         assert target <= speed, "rounding raised the speed"
         self._pump()
 
+    @rule(
+        delta=st.sampled_from([-50, -10, 5, 10, 20, 50]),
+        absolute=st.none() | st.integers(0, 500),
+    )
+    def person_sets_speed(self, delta: int, absolute: int | None) -> None:
+        """A person's speed change (``request_speed``): besides the caps, never above what was
+        asked, a rise of at most +0.1 km/h (or one coarser device step) at a time and per
+        minute, none in the first 3 minutes after the belt started moving."""
+        before = self.gt.state()
+        speed = absolute if absolute is not None else (before.target_speed or 0) + delta
+        if speed < 0:
+            return
+        now = self.clock.now()
+        refusal: SafetyRefusal | None = None
+        try:
+            target = self.gt.request_speed(speed)
+        except SafetyRefusal as exc:
+            refusal = exc
+        if isinstance(refusal, NudgeRefusedError):
+            event(f"person's speed refused: {refusal.reason}")
+        if isinstance(refusal, LimitExceededError):
+            assert speed > refusal.limit
+        if refusal is not None:
+            assert isinstance(
+                refusal,
+                NudgeRefusedError
+                | LimitExceededError
+                | LatchedError
+                | BelowDeviceMinimumError
+                | BeltStateError,
+            ), refusal
+            return
+        assert target <= speed, "rounding raised the speed"
+        previous = before.target_speed
+        assert previous is not None
+        if target > previous:
+            rng = self.port.info.speed_range
+            assert rng is not None
+            rise = target - previous
+            assert rise <= max(L.NUDGE_MAX_CENTI, rng.increment), f"{previous}->{target}"
+            wait = max(L.NUDGE_INTERVAL_S, L.NUDGE_INTERVAL_S * rise / L.NUDGE_MAX_CENTI)
+            assert now - self.last_manual_raise >= wait - EPS, "manual rises too fast"
+            assert before.phase == Phase.RUNNING
+            assert before.running_since is not None
+            assert now - before.running_since >= L.NO_INCREASE_AT_BLOCK_START_S - EPS
+            self.last_manual_raise = now
+            event("person's speed rise accepted")
+        self._pump()
+
     @rule(incline=st.integers(-20, 150))
     def request_incline(self, incline: int) -> None:
         try:
@@ -277,7 +328,7 @@ class GovernedMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ rules: device, time
 
-    @rule(dt=st.sampled_from([0.2, 0.5, 1.0, 2.0, 2.9, 4.0, 5.0, 10.0, 61.0]))
+    @rule(dt=st.sampled_from([0.2, 0.5, 1.0, 2.0, 2.9, 4.0, 5.0, 10.0, 61.0, 181.0]))
     def time_passes(self, dt: float) -> None:
         """Time passes; a connected, talking device sends Treadmill Data about once a second
         (docs/references.md#ftms-devices), honest or lying according to ``lie``."""

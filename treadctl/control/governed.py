@@ -183,10 +183,23 @@ class GovernedTreadmill:
         self._changed()
 
     def set_speed(self, speed: int) -> int:
-        """New target speed (0.01 km/h); the ramp gets there. Returns the device setpoint."""
+        """A checked profile's target speed (0.01 km/h); the ramp gets there. Returns the
+        device setpoint. A person's change is :meth:`request_speed`."""
         target = self._gov.set_speed(speed, self._clock.now())
         self._changed()
         return target
+
+    def request_speed(self, speed: int) -> int:
+        """A person's speed change (0.01 km/h): caps, the device grid rounded down, and the
+        manual rules (+0.1 km/h at a time and per minute, none in the first 3 minutes of a
+        block). Returns the device setpoint; refusals raise."""
+        target = self._gov.request_speed(speed, self._clock.now())
+        self._changed()
+        return target
+
+    def set_block_start(self, start: float | None) -> None:
+        """When the running session's backward block began (this object's clock), or None."""
+        self._gov.set_block_start(start)
 
     def set_incline(self, incline: int) -> int:
         """New target incline (0.1 %); ramped, never raised in the same minute as speed."""

@@ -30,8 +30,7 @@ from treadctl.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading
-from treadctl.safety import limits as L
-from treadctl.safety.errors import BeltStateError, NudgeRefusedError, SafetyRefusal
+from treadctl.safety.errors import BeltStateError, SafetyRefusal
 from treadctl.safety.events import ABORT_ON, LatchReason
 from treadctl.safety.governor import Phase
 from treadctl.workout.check import Problem, check_profile, check_profile_for_device
@@ -115,8 +114,6 @@ class SessionRunner:
         self._active = 0.0
         self._last_tick: float | None = None
         self._index: int | None = None
-        self._offset = 0
-        self._last_up_nudge = float("-inf")
         self._latch_seen: LatchReason | None = None
         self._started_at: float | None = None
         self._ended_at: float | None = None
@@ -287,30 +284,21 @@ class SessionRunner:
             self._latch_seen = LatchReason.EMERGENCY_STOP
 
     def nudge(self, delta: int) -> int:
-        """Change the current segment's speed by ``delta`` (0.01 km/h). Upward nudges: at most
-        +0.1 km/h, one per minute, not in the first 3 minutes of a backward block. Over-cap
-        or below-minimum results are refused by the governor. Returns the new target."""
+        """Change the speed by ``delta`` (0.01 km/h) from the current target: a person's
+        request, judged by the governor (:meth:`request_speed`). Returns the new target."""
+        target = self._belt.state().target_speed
+        if target is None:
+            raise BeltStateError("nudge the speed", f"session {self._state.value}")
+        return self.request_speed(target + delta)
+
+    def request_speed(self, speed: int) -> int:
+        """A person asks for ``speed`` (0.01 km/h) in the current segment, until the next one.
+        The governor applies every rule (caps, never above what was asked, +0.1 km/h at a time
+        and per minute, none in the first 3 minutes of a block). Returns the new target."""
         pos = self._position()
         if self._state != SessionState.RUNNING or pos is None or pos.planned.speed is None:
             raise BeltStateError("nudge the speed", f"session {self._state.value}")
-        now = self._clock.now()
-        if delta > 0:
-            if delta > L.NUDGE_MAX_CENTI:
-                raise NudgeRefusedError(delta, "at most +0.1 km/h at a time")
-            wait = self._last_up_nudge + L.NUDGE_INTERVAL_S - now
-            if wait > 0:
-                raise NudgeRefusedError(delta, "at most +0.1 km/h per minute", wait)
-            block = pos.block_elapsed_s
-            if block is not None and block < L.NO_INCREASE_AT_BLOCK_START_S:
-                raise NudgeRefusedError(
-                    delta,
-                    "no speed increase in the first 3 minutes of a block",
-                    L.NO_INCREASE_AT_BLOCK_START_S - block,
-                )
-        target = self._belt.set_speed(pos.planned.speed + self._offset + delta)
-        self._offset += delta
-        if delta > 0:
-            self._last_up_nudge = now
+        target = self._belt.request_speed(speed)
         self._publish()
         return target
 
@@ -387,7 +375,6 @@ class SessionRunner:
         self._belt.start(self._segment_speed(planned), incline=self._segment_incline(planned))
         self._latch_seen = None
         self._index = pos.planned.index
-        self._offset = 0
 
     def _segment_speed(self, planned: PlannedSegment) -> int:
         if planned.speed is not None:
@@ -416,7 +403,8 @@ class SessionRunner:
             return
         previous = self._index
         self._index = planned.index
-        self._offset = 0
+        block = pos.block_elapsed_s
+        self._belt.set_block_start(None if block is None else self._clock.now() - block)
         if planned.belt_stopped:
             self._belt.stop(reason="standing rest")
             self._builder.pause()

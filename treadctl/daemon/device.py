@@ -481,9 +481,9 @@ class DeviceRuntime:
         return CommandResult.success({"session": self.runner.state.value})
 
     def _set_speed(self, command: SetSpeed) -> CommandResult:
-        """During a session: a nudge of the current segment (the runner's nudge rules apply).
-        Without one: a new target for a belt that already runs. A stopped belt is not started
-        by ``set_speed`` (start a profile or resume instead): starting is always explicit."""
+        """A person's speed change; the governor applies every speed rule (``request_speed``).
+        During a session it holds until the next segment. A stopped belt is not started by
+        ``set_speed`` (start a profile or resume instead): starting is always explicit."""
         cap = self.governed.state().speed_cap
         if command.centi > cap:
             # Refused, never clamped (safety rules); before the nudge rules, so the reply
@@ -493,17 +493,14 @@ class DeviceRuntime:
                 f"{command.centi / 100:g} km/h is above the cap in force here ({cap / 100:g} km/h)",
             )
         if self.runner.state == SessionState.RUNNING:
-            snap = self.runner.snapshot()
-            current = snap.target_speed or 0
-            target = self.runner.nudge(command.centi - current)
+            target = self.runner.request_speed(command.centi)
+        elif self.governed.state().phase != Phase.RUNNING:
+            return CommandResult.failure(
+                ErrorCode.REFUSED,
+                "the belt is not running; start a profile (set_speed never starts the belt)",
+            )
         else:
-            st = self.governed.state()
-            if st.phase != Phase.RUNNING:
-                return CommandResult.failure(
-                    ErrorCode.REFUSED,
-                    "the belt is not running; start a profile (set_speed never starts the belt)",
-                )
-            target = self.governed.set_speed(command.centi)
+            target = self.governed.request_speed(command.centi)
         return CommandResult.success({"target_kmh": target / 100})
 
     def _start_next(self, plan: PlannedStart | None) -> CommandResult:

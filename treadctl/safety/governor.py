@@ -42,6 +42,7 @@ from treadctl.safety.errors import (
     NotSupportedError,
 )
 from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
+from treadctl.safety.manual import ManualSpeedRules
 
 
 class Phase(enum.Enum):
@@ -165,6 +166,7 @@ class Governor:
     _in_flight: _InFlight | None = None
     _notices: list[Notice] = field(default_factory=list)
     _stops_sent: dict[CommandKind, float] = field(default_factory=dict)
+    _manual: ManualSpeedRules = field(default_factory=ManualSpeedRules)
 
     def __post_init__(self) -> None:
         self.set_device(self.info)
@@ -307,18 +309,45 @@ class Governor:
         self.phase = Phase.STARTING
         self._start = _StartPlan(start_speed=start_speed)
         self._speed = _Axis(target=target)
+        # The incline's last rise is kept: a restart does not reset the minute that separates
+        # a speed rise from an incline rise (docs/safety.md, "Changes").
         self._incline = _Axis(
-            target=incline_target, commanded=self.belt_incline, last_raise_at=float("-inf")
+            target=incline_target,
+            commanded=self.belt_incline,
+            last_raise_at=self._incline.last_raise_at,
         )
         self.running_since = None
 
     def set_speed(self, speed: int, now: float) -> int:
-        """A new target for the ramp (from a person or a profile). Returns the device setpoint
-        the ramp will reach; refuses over-cap or below-minimum requests with typed errors."""
+        """A new target for the ramp from a checked profile (a session's segment). Returns the
+        device setpoint the ramp will reach; refuses over-cap or below-minimum requests with
+        typed errors. A person's change goes through :meth:`request_speed`."""
         target = self.check_speed(speed)
         self._require_active("set speed")
         self._speed.target = target
         return target
+
+    def request_speed(self, speed: int, now: float) -> int:
+        """A person's speed change: the caps and the device grid (rounded down: never above
+        ``speed``), then the manual rules (``treadctl.safety.manual``: +0.1 km/h at a time and
+        per minute, none in the first 3 minutes of a block). Returns the new device setpoint;
+        refuses with typed errors and changes nothing."""
+        target = self.check_speed(speed)
+        self._require_active("set speed")
+        current = self._speed.target
+        if current is None:
+            raise BeltStateError("set speed", self.phase.value, "no speed target")
+        rng = self._speed_range()
+        self._manual.check(current, target, rng.increment, now, moving=self.phase == Phase.RUNNING)
+        if target > current:
+            self._manual.raised(now)
+        self._speed.target = target
+        return target
+
+    def set_block_start(self, start: float | None) -> None:
+        """A session's backward block began at ``start`` (this clock); None: the session is
+        outside a backward block, so no block hold applies to a person's rise."""
+        self._manual.set_block_start(start)
 
     def set_incline(self, incline: int, now: float) -> int:
         target = self.check_incline(incline)
@@ -370,6 +399,7 @@ class Governor:
             if self._start.start_sent_at is not None and r.speed > 0:
                 self.phase = Phase.RUNNING
                 self.running_since = r.at
+                self._manual.belt_moving(r.at)
                 self._start = None
                 # Ramp and the speed/incline minute count from the moment the belt moves.
                 self._speed.last_write_at = r.at
