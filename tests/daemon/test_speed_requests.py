@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from control.fakes import FINE, PAD
-from control.rig import Rig
-from inprocess import config_for
 
+from tests.control.fakes import FINE, PAD
+from tests.control.rig import Rig
+from tests.daemon.inprocess import config_for
 from treadctl.commands import CommandResult, SetSpeed
 from treadctl.control.session import SessionState
 from treadctl.daemon.app import Daemon

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.safety.test_governor import FINE, PAD, T0, drain, running
 from treadctl.observations import DeviceInfo, Reading
 from treadctl.safety import limits as L
 from treadctl.safety.errors import (
@@ -17,8 +18,6 @@ from treadctl.safety.errors import (
     NudgeRefusedError,
 )
 from treadctl.safety.governor import CommandKind, Governor
-
-from .test_governor import FINE, PAD, T0, drain, running
 
 MOVED = T0 + 1  # running() sees the belt move here: the block begins
 
