@@ -45,6 +45,8 @@ class CommandName(enum.StrEnum):
     RELOAD_PROFILES = "reload_profiles"
     START_NEXT = "start_next"
     RATE_SESSION = "rate_session"
+    RATING_DRAFT = "rating_draft"
+    SUBMIT_RATING = "submit_rating"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,28 @@ class RateSession:
             raise ValueError("near_fall must be true or false")
 
 
+@dataclass(frozen=True, slots=True)
+class RatingDraft:
+    """Home Assistant's rating entities: one value of the rating being filled in (held by the
+    daemon per treadmill until :class:`SubmitRating`). Moves nothing."""
+
+    name: ClassVar[CommandName] = CommandName.RATING_DRAFT
+    pain: int | None = None
+    difficulty: str | None = None
+    near_fall: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRating:
+    """Rate the last session with the drafted values (Home Assistant's submit button)."""
+
+    name: ClassVar[CommandName] = CommandName.SUBMIT_RATING
+
+
+JOURNEY_COMMANDS = (StartNext, RateSession, RatingDraft, SubmitRating)
+"""Commands the daemon's history answers (they may wait for its database)."""
+
+
 Command: TypeAlias = (
     Arm
     | Disarm
@@ -207,6 +231,8 @@ Command: TypeAlias = (
     | ReloadProfiles
     | StartNext
     | RateSession
+    | RatingDraft
+    | SubmitRating
 )
 
 NEEDS_ARMING: frozenset[type[Command]] = frozenset(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -17,6 +18,8 @@ import pytest
 from tests.mqtt.ha_schema import expand, problems
 from treadctl.commands import JsonValue
 from treadctl.control.session import SessionState
+from treadctl.daemon.mqtt_sink import journey_json
+from treadctl.history.journey import JourneySummary
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds
 from treadctl.mqtt.entities import COMMAND_PLATFORMS, EVENT_TYPES, SESSION_STATES
 from treadctl.mqtt.outbound import (
@@ -120,7 +123,7 @@ def test_device_information_service_strings_fill_the_device() -> None:
 def test_every_command_component_has_qos_1_emergency_stop_first() -> None:
     components = build()["components"]
     commands = {k: v for k, v in components.items() if v["p"] in COMMAND_PLATFORMS and len(v) > 1}
-    assert len(commands) == 13
+    assert len(commands) == 18  # 13, and the journey's 2 buttons, pain, difficulty, near-fall
     assert all(c["qos"] == 1 for c in commands.values())
     assert next(iter(components)) == "emergency_stop"
 
@@ -134,15 +137,28 @@ def test_the_entities_the_issue_asks_for() -> None:
     assert of("sensor") == {
         "speed", "distance", "incline", "elapsed", "remaining", "heart_rate", "energy",
         "steps", "session", "segment", "cue", "last_error", "link_error",
+        "stage", "sessions_week", "backward_week", "last_session", "next_due",
     }  # fmt: skip
     assert of("binary_sensor") == {"link", "running", "heart_rate_hold"}
     assert of("button") == {
         "start", "pause", "resume", "stop", "emergency_stop", "arm", "disarm", "skip_segment",
-        "reload_profiles",
+        "reload_profiles", "start_next", "rate_session",
     }  # fmt: skip
-    assert of("switch") == {"remote_control"}
-    assert of("select") == {"profile"}
-    assert of("number") == {"speed_setpoint", "incline_setpoint"}
+    assert of("switch") == {"remote_control", "rating_near_fall"}
+    assert of("select") == {"profile", "rating_difficulty"}
+    assert of("number") == {"speed_setpoint", "incline_setpoint", "rating_pain"}
+    # The journey (issue 13): sensors from the retained journey topic, the rating entities.
+    assert c["stage"]["state_topic"] == "treadctl/tm1/journey"
+    assert c["next_due"]["device_class"] == "timestamp"
+    assert c["backward_week"]["unit_of_measurement"] == "min"
+    assert (c["rating_pain"]["min"], c["rating_pain"]["max"], c["rating_pain"]["step"]) == (
+        0,
+        10,
+        1,
+    )
+    assert c["rating_pain"]["command_topic"] == "treadctl/tm1/set/rating_pain"
+    assert c["rating_difficulty"]["options"] == ["easy", "ok", "hard"]
+    assert c["start_next"]["command_topic"] == "treadctl/tm1/set/start_next"
     assert of("event") == {"events"}
     assert c["speed"]["unit_of_measurement"] == "km/h"
     assert c["speed"]["device_class"] == "speed"
@@ -241,6 +257,9 @@ def test_templates_name_fields_that_the_bridge_publishes() -> None:
     state_keys = set(state_json(DeviceState(), link=True))
     telemetry_keys = set(telemetry_json(Reading(at=0.0), wall_time=0.0))
     event_keys = set(event_json(BridgeEvent("x"), wall_time=0.0))
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    summary = JourneySummary("ann", "p", 1, "week 1", 6, 0, 0.0, None, None, False, now)
+    journey_keys = set(journey_json(summary, {"pain": None}))
     for cid, c in build()["components"].items():
         for option in ("value_template", "json_attributes_template"):
             template = c.get(option)
@@ -254,6 +273,8 @@ def test_templates_name_fields_that_the_bridge_publishes() -> None:
                 if topic.endswith("/telemetry")
                 else event_keys
                 if topic.endswith("/event")
+                else journey_keys
+                if topic.endswith("/journey")
                 else state_keys
             )
             assert set(fields) <= keys, f"{cid}: {fields}"

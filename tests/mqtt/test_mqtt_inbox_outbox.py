@@ -171,6 +171,7 @@ def test_first_batch_order_and_only_changes_afterwards() -> None:
         "treadctl/old/availability",
         "treadctl/old/state",
         "treadctl/old/profiles",
+        "treadctl/old/journey",
         "homeassistant/device/tm1/config",
         "treadctl/bridge/state",
         "treadctl/tm1/availability",

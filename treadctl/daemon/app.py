@@ -33,11 +33,14 @@ import structlog
 
 from treadctl.clock import Clock, MonotonicClock
 from treadctl.commands import (
+    JOURNEY_COMMANDS,
     ArmingPolicy,
     CommandResult,
     ErrorCode,
     RateSession,
+    RatingDraft,
     StartNext,
+    SubmitRating,
 )
 from treadctl.config.model import Config
 from treadctl.daemon.compose import device_limits, link_options
@@ -246,7 +249,7 @@ class Daemon:
         requests = bridge.emergency_requests() if urgent else bridge.requests()
         async for request in requests:
             runtime = self.devices[request.device]
-            if isinstance(request.command, StartNext | RateSession):
+            if isinstance(request.command, JOURNEY_COMMANDS):
                 # They wait for the history database: on their own task, never in this queue
                 # (a stop behind them must not wait).
                 self._journey_requests.put_nowait(request)
@@ -266,9 +269,14 @@ class Daemon:
                     await sink.profiles(rt)
 
     async def journey_command(
-        self, device: str, command: StartNext | RateSession, *, local: bool
+        self,
+        device: str,
+        command: StartNext | RateSession | RatingDraft | SubmitRating,
+        *,
+        local: bool,
     ) -> CommandResult:
-        """``start_next`` or ``rate_session`` for ``device`` (MQTT, the CLI, the demo)."""
+        """``start_next``, ratings and Home Assistant's rating entities for ``device`` (MQTT,
+        the CLI, the demo)."""
         if self.history is None:
             return CommandResult.failure(
                 ErrorCode.HISTORY_UNAVAILABLE, "the history is disabled (history.enabled = false)"
@@ -276,6 +284,10 @@ class Daemon:
         runtime = self.devices[device]
         if isinstance(command, StartNext):
             return await self.history.start_next(runtime, command, local=local)
+        if isinstance(command, RatingDraft):
+            return await self.history.draft(device, command)
+        if isinstance(command, SubmitRating):
+            return await self.history.submit(device, command)
         return await self.history.rate(device, command)
 
     async def _serve_journey(self) -> None:

@@ -21,7 +21,9 @@ from treadctl.commands import (
     ErrorCode,
     JsonValue,
     RateSession,
+    RatingDraft,
     StartNext,
+    SubmitRating,
 )
 from treadctl.config.model import Config, PersonConfig
 from treadctl.control.session import TERMINAL
@@ -92,6 +94,11 @@ class DaemonHistory:
         self._sink: DeviceSink | None = None
         self._decisions: asyncio.Queue[tuple[str, SessionRecord]] = asyncio.Queue()
         self._device_ids = [d.id for d in config.devices]
+        self._drafts: dict[str, dict[str, JsonValue]] = {
+            d: _empty_draft() for d in self._device_ids
+        }
+        self._shown: dict[str, str | None] = dict.fromkeys(self._device_ids)
+        """The person whose journey each treadmill shows (None: the default person)."""
 
     def _load_programs(self, catalog: ProfileCatalog) -> dict[str, Program]:
         extra = [self.config.history.programs_dir] if self.config.history.programs_dir else []
@@ -233,7 +240,9 @@ class DaemonHistory:
             await self._event(runtime.id, "frequency_warning", warning, {"person": person.id})
         return result
 
-    async def rate(self, runtime_id: str, command: RateSession) -> CommandResult:
+    async def rate(
+        self, runtime_id: str, command: RateSession, *, publish: bool = True
+    ) -> CommandResult:
         try:
             person = self.person(command.person)
         except UnknownPersonError as exc:
@@ -265,8 +274,42 @@ class DaemonHistory:
         if outcome.decision is not None:
             data.update(decision_json(outcome.decision))
             await self._stage_event(runtime_id, person.id, outcome.decision)
-        await self.publish_summary(runtime_id, person.id)
+        if publish:
+            await self.publish_summary(runtime_id, person.id)
         return CommandResult.success(data)
+
+    async def draft(self, device: str, command: RatingDraft) -> CommandResult:
+        """One value of the rating Home Assistant is filling in (kept until submitted)."""
+        draft = self._drafts[device]
+        for key in ("pain", "difficulty", "near_fall"):
+            value = getattr(command, key)
+            if value is not None:
+                draft[key] = value
+        await self.publish_summary(device, self._shown[device])
+        return CommandResult.success({"rating": dict(draft)})
+
+    async def submit(self, device: str, _command: SubmitRating) -> CommandResult:
+        """Rate the shown person's last session with the drafted values."""
+        draft = self._drafts[device]
+        pain, difficulty = draft["pain"], draft["difficulty"]
+        if not isinstance(pain, int) or not isinstance(difficulty, str):
+            return CommandResult.failure(
+                ErrorCode.INVALID_VALUE, "set the pain (0-10) and the difficulty before submitting"
+            )
+        result = await self.rate(
+            device,
+            RateSession(
+                pain=pain,
+                difficulty=difficulty,
+                near_fall=bool(draft["near_fall"]),
+                person=self._shown[device],
+            ),
+            publish=False,
+        )
+        if result.ok:
+            self._drafts[device] = _empty_draft()
+        await self.publish_summary(device, self._shown[device])
+        return result
 
     # ----------------------------------------------------------------- the task
 
@@ -334,6 +377,7 @@ class DaemonHistory:
         publish = getattr(sink, "journey", None)
         if publish is None:
             return
+        self._shown[device] = person_id
         try:
             person = self.person(person_id)
         except UnknownPersonError:
@@ -350,7 +394,11 @@ class DaemonHistory:
             )
         except HistoryError:
             return
-        await publish(device, found)
+        await publish(device, found, dict(self._drafts[device]))
+
+
+def _empty_draft() -> dict[str, JsonValue]:
+    return {"pain": None, "difficulty": None, "near_fall": False}
 
 
 def _unavailable(exc: HistoryError) -> bool:

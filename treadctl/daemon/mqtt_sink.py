@@ -13,6 +13,7 @@ from treadctl.commands import JsonValue
 from treadctl.control.session import SessionState
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.known_devices import KnownDevices
+from treadctl.history.journey import JourneySummary
 from treadctl.mqtt.bridge import MqttBridge
 from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
 from treadctl.observations import Reading
@@ -48,10 +49,34 @@ class MqttSink:
         if self.known is not None and state.info is not None and state.info != known:
             await asyncio.to_thread(self.known.save, runtime.id, state.info)
 
+    async def journey(
+        self, device: str, summary: JourneySummary, rating: Mapping[str, JsonValue]
+    ) -> None:
+        await self.bridge.publish_journey(device, journey_json(summary, rating))
+
     async def profiles(self, runtime: DeviceRuntime) -> None:
         await self.bridge.publish_profiles(
             runtime.id, [profile_summary(p) for p in runtime.catalog.all()]
         )
+
+
+def journey_json(summary: JourneySummary, rating: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """The retained ``<prefix>/<device>/journey`` payload (docs/home-assistant.md)."""
+    return {
+        "person": summary.person,
+        "program": summary.program,
+        "stage": summary.stage,
+        "stage_name": summary.stage_name,
+        "stage_count": summary.stage_count,
+        "stage_label": f"{summary.stage_name} ({summary.stage} of {summary.stage_count})",
+        "sessions_this_week": summary.sessions_this_week,
+        "backward_min_this_week": summary.backward_min_this_week,
+        "last_session": summary.last_session,
+        "last_session_id": summary.last_session_id,
+        "last_rated": summary.last_rated,
+        "next_due": summary.next_due.isoformat(),
+        "rating": dict(rating),
+    }
 
 
 def device_state(runtime: DeviceRuntime) -> DeviceState:

@@ -51,6 +51,7 @@ import structlog
 
 from treadctl import __version__
 from treadctl.backoff import backoff_delay
+from treadctl.commands import JsonValue
 from treadctl.config.mqtt import MqttConfig
 from treadctl.errors import LocalProtocolError
 from treadctl.mqtt.client import inbound_message, new_client, publish_batch, subscribe
@@ -270,6 +271,12 @@ class MqttBridge:
     async def publish_profiles(self, device: str, profiles: Sequence[ProfileSummary]) -> None:
         self._check(device)
         self._outbox.profiles(device, profiles)
+        self._wake.set()
+
+    async def publish_journey(self, device: str, body: dict[str, JsonValue]) -> None:
+        """The retained journey summary (program stage, this week, next due, rating draft)."""
+        self._check(device)
+        self._outbox.journey(device, body)
         self._wake.set()
 
     async def set_availability(self, device: str, up: bool) -> None:

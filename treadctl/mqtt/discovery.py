@@ -47,6 +47,7 @@ from treadctl.mqtt.entities import (
     SESSION_STATES,
     STATE_LIMIT,
 )
+from treadctl.mqtt.journey_entities import journey_components
 from treadctl.mqtt.outbound import DeviceState, ProfileSummary
 from treadctl.mqtt.topics import Topics
 from treadctl.observations import DeviceInfo
@@ -205,6 +206,7 @@ def discovery_payload(
         "availability": list(bridge_only),
         "icon": "mdi:bell-alert",
     }
+    cmps.update(journey_components(topics, device, uid))
     for key, platform in REMOVED.items():
         cmps[key] = {"p": platform}
     return {

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from treadctl.commands import CommandResult, ErrorCode
+from treadctl.commands import CommandResult, ErrorCode, JsonValue
 from treadctl.mqtt.discovery import Origin, discovery_payload
 from treadctl.mqtt.outbound import (
     BridgeEvent,
@@ -140,6 +140,10 @@ class Outbox:
         )
         self._render_discovery(device)
 
+    def journey(self, device: str, body: dict[str, JsonValue]) -> None:
+        """The journey summary of the person on this treadmill (retained)."""
+        self._set_retained(self._topics.journey(device), dumps(body))
+
     def link(self, device: str, up: bool) -> None:
         self._link[device] = up
         self._set_retained(self._topics.availability(device), ONLINE if up else OFFLINE)
@@ -244,7 +248,13 @@ class Outbox:
 
     def _device_topics(self, device: str) -> list[str]:
         t = self._topics
-        return [t.discovery(device), t.availability(device), t.state(device), t.profiles(device)]
+        return [
+            t.discovery(device),
+            t.availability(device),
+            t.state(device),
+            t.profiles(device),
+            t.journey(device),
+        ]
 
     def _set_retained(self, topic: str, payload: bytes) -> None:
         if self._retained.get(topic) != payload:
@@ -283,4 +293,5 @@ class Outbox:
         order += [t.availability(d) for d in self._names]
         order += [t.state(d) for d in self._names]
         order += [t.profiles(d) for d in self._names]
+        order += [t.journey(d) for d in self._names]
         return order

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TypeAlias, cast
 
 from treadctl.commands import (
+    RATING_DIFFICULTIES,
     Arm,
     Command,
     CommandName,
@@ -41,6 +42,7 @@ from treadctl.commands import (
     JsonValue,
     Pause,
     RateSession,
+    RatingDraft,
     ReloadProfiles,
     Resume,
     SelectProfile,
@@ -50,6 +52,7 @@ from treadctl.commands import (
     StartNext,
     StartProfile,
     Stop,
+    SubmitRating,
 )
 from treadctl.mqtt.topics import Channel, Topics
 
@@ -421,6 +424,7 @@ SET_KEYS_PRESS: dict[str, Callable[[], Command]] = {
     "skip_segment": SkipSegment,
     "reload_profiles": ReloadProfiles,
     "start_next": StartNext,
+    "rate_session": SubmitRating,
 }
 """``set/<key>`` topics that Home Assistant buttons press (payload ``PRESS``)."""
 
@@ -447,6 +451,21 @@ def _from_set(key: str, text: str) -> Command:
         if not text.strip():
             raise _Invalid(ErrorCode.INVALID_VALUE, "profile must be a non-empty string")
         return SelectProfile(profile=_profile_name(text.strip()))
+    if key == "rating_pain":
+        pain = _decimal(text, "pain")
+        if not pain.is_integer() or not 0 <= pain <= 10:
+            raise _Invalid(ErrorCode.INVALID_VALUE, "pain must be a whole number 0-10")
+        return RatingDraft(pain=int(pain))
+    if key == "rating_difficulty":
+        value = text.strip().lower()
+        if value not in RATING_DIFFICULTIES:
+            raise _Invalid(ErrorCode.INVALID_VALUE, "difficulty must be easy, ok or hard")
+        return RatingDraft(difficulty=value)
+    if key == "rating_near_fall":
+        flag = text.strip().upper()
+        if flag not in ("ON", "OFF"):
+            raise _Invalid(ErrorCode.INVALID_VALUE, "set/rating_near_fall expects ON or OFF")
+        return RatingDraft(near_fall=flag == "ON")
     if key == "armed":
         value = text.strip().upper()
         if value == "ON":

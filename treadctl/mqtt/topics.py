@@ -95,6 +95,10 @@ class Topics:
     def profiles(self, device: str) -> str:
         return f"{self.prefix}/{device}/profiles"
 
+    def journey(self, device: str) -> str:
+        """Retained: the person's program stage, week and rating draft (docs/journey.md)."""
+        return f"{self.prefix}/{device}/journey"
+
     def set(self, device: str, key: str) -> str:
         return f"{self.prefix}/{device}/set/{key}"
 
