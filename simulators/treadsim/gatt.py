@@ -3,7 +3,9 @@
 Service 0x1826 (FTMS v1.0 §4): Feature 0x2ACC (read), Treadmill Data 0x2ACD (notify),
 Training Status 0x2AD3 (read, notify), Supported Speed Range 0x2AD4 (read), Supported
 Inclination Range 0x2AD5 (read; absent with no-inclination-range), Control Point 0x2AD9
-(write, indicate), Machine Status 0x2ADA (notify). Unencrypted, as real pads accept.
+(write, indicate), Machine Status 0x2ADA (notify). Unencrypted, as real pads accept. Next to it
+the Device Information Service 0x180A with the preset's manufacturer, model, serial number and
+revisions.
 
 Everything the server sends on one connection goes through that connection's :class:`Outbox`,
 one item after the other, so notifications and indications keep the order the machine chose.
@@ -112,6 +114,7 @@ class FtmsService:
 
     def install(self, device: Device) -> None:
         device.add_service(self.service)
+        device.add_service(device_information(self.preset))
 
     @staticmethod
     def cccd(device: Device, connection: Connection, characteristic: Characteristic[bytes]) -> int:
@@ -119,6 +122,27 @@ class FtmsService:
         subscribers = device.gatt_server.subscribers.get(connection, {})
         value = subscribers.get(characteristic.handle, b"\0\0")
         return int(value[0]) if value else 0
+
+
+DIS_SERVICE_UUID16 = 0x180A
+DIS_UUID16 = {
+    "manufacturer": 0x2A29,
+    "model_number": 0x2A24,
+    "serial_number": 0x2A25,
+    "hardware_revision": 0x2A27,
+    "firmware_revision": 0x2A26,
+    "software_revision": 0x2A28,
+}
+"""Device Information Service strings (Bluetooth DIS v1.1 §3; docs/references.md#ble-dis)."""
+
+
+def device_information(preset: Preset) -> Service:
+    """Service 0x180A with the preset's identity strings (read-only UTF-8)."""
+    characteristics: list[Characteristic[bytes]] = [
+        Characteristic(_uuid(DIS_UUID16[key]), Properties.READ, READ, text.encode())
+        for key, text in preset.identity.items()
+    ]
+    return Service(_uuid(DIS_SERVICE_UUID16), characteristics)
 
 
 @dataclass

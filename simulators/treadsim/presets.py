@@ -72,6 +72,10 @@ class Preset:
     """Metres per step, for the vendor step count."""
     kcal_per_km: float
     quirks: frozenset[Quirk] = field(default_factory=frozenset)
+    identity: dict[str, str] = field(default_factory=dict)
+    """Device Information Service (0x180A) strings by characteristic: ``manufacturer``,
+    ``model_number``, ``serial_number``, ``hardware_revision``, ``firmware_revision``,
+    ``software_revision`` (the preset's ``[identity]`` table; defaults in :func:`identity`)."""
 
     def with_quirks(self, add: frozenset[Quirk], remove: frozenset[Quirk]) -> Preset:
         """A copy with quirk flags added and removed."""
@@ -81,6 +85,31 @@ class Preset:
     def has_incline(self) -> bool:
         """Whether the machine reports and accepts an incline."""
         return self.incline is not None and Quirk.NO_INCLINATION_RANGE not in self.quirks
+
+
+IDENTITY_KEYS = (
+    "manufacturer",
+    "model_number",
+    "serial_number",
+    "hardware_revision",
+    "firmware_revision",
+    "software_revision",
+)
+
+
+def identity(name: str, table: dict[str, Any]) -> dict[str, str]:
+    """The Device Information strings: the preset's ``[identity]`` over the defaults."""
+    unknown = set(table) - set(IDENTITY_KEYS)
+    if unknown:
+        raise ValueError(f"preset {name}: unknown identity keys {sorted(unknown)}")
+    defaults = {
+        "manufacturer": "treadsim",
+        "model_number": f"treadsim {name}",
+        "serial_number": "TS-000001",
+        "hardware_revision": "sim",
+        "firmware_revision": "1.0",
+    }
+    return {**defaults, **{k: str(v) for k, v in table.items()}}
 
 
 def _range(table: dict[str, Any]) -> Range:
@@ -115,6 +144,7 @@ def preset_from_toml(name: str, text: str) -> Preset:
         stride_m=float(data["walker"]["stride_m"]),
         kcal_per_km=float(data["walker"]["kcal_per_km"]),
         quirks=parse_quirks(data.get("quirks", [])),
+        identity=identity(name, data.get("identity", {})),
     )
 
 

@@ -126,6 +126,17 @@ async def test_every_result_code_from_the_simulator_is_typed(code: int) -> None:
         assert (caught.value.result_code, caught.value.op_code) == (code, 0x03)
 
 
+async def test_the_device_information_service_is_read_at_connect() -> None:
+    async with simulated() as s, TreadmillLink(s.options()) as link:
+        identity = link.info.identity
+        assert identity is not None
+        assert identity.manufacturer == s.sim.preset.identity["manufacturer"]
+        assert identity.model_number == s.sim.preset.identity["model_number"]
+        assert identity.serial_number == s.sim.preset.identity["serial_number"]
+        assert identity.firmware_revision == s.sim.preset.identity["firmware_revision"]
+        assert identity.software_revision is None  # the simulator offers none
+
+
 async def test_discovery_without_service_data() -> None:
     async with simulated(Quirk.NO_SERVICE_DATA) as s, TreadmillLink(s.options()) as link:
         assert link.info.address == s.sim.address

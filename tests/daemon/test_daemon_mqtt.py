@@ -100,6 +100,10 @@ async def test_start_watch_and_stop_a_profile_over_mqtt(tmp_path: Path) -> None:
         payload = json.loads(raw)
         assert payload["dev"]["connections"] == [["bluetooth", known["address"]]]
         assert payload["cmps"]["emergency_stop"]["qos"] == 1
+        # Manufacturer and model from the simulator's Device Information Service.
+        assert known["identity"]["manufacturer"] == "treadsim"
+        assert payload["dev"]["manufacturer"] == "treadsim"
+        assert payload["dev"]["model"] == known["identity"]["model_number"]
 
 
 async def test_a_remote_pause_does_not_disarm_and_resume_restarts_once(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ from treadctl.ble.errors import (
     NotATreadmill,
     NotConnected,
 )
+from treadctl.ble.identity import DIS_SERVICE_UUID16, DIS_STRINGS, read_identity
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.procedure import ControlChannel
 from treadctl.ble.rules import MphCheck, device_incline, device_speed
@@ -379,6 +380,11 @@ class TreadmillLink:
                 self._chars[uuid16] = char
         if TREADMILL_DATA_UUID16 not in self._chars:
             raise NotATreadmill(device.address)
+        with contextlib.suppress(BleakError):  # two 0x180A services: no identity, no failure
+            if (dis := client.services.get_service(uuid128(DIS_SERVICE_UUID16))) is not None:
+                for uuid16 in DIS_STRINGS:
+                    if (char := dis.get_characteristic(uuid128(uuid16))) is not None:
+                        self._chars[uuid16] = char
         speed_range = await self._read_range(SPEED_RANGE_UUID16)
         incline_range = await self._read_range(INCLINE_RANGE_UUID16)
         self._info = DeviceInfo(
@@ -386,6 +392,7 @@ class TreadmillLink:
             name=device.name,
             speed_range=speed_range if isinstance(speed_range, SpeedRange) else None,
             incline_range=incline_range if isinstance(incline_range, InclineRange) else None,
+            identity=await read_identity(self._read_bytes),
         )
         self._stream.push(DeviceEvent(self._clock(), EventKind.CONNECTED, detail=device.address))
         if (cp := self._chars.get(CONTROL_POINT_UUID16)) is not None:
@@ -420,6 +427,10 @@ class TreadmillLink:
             if not self._client.is_connected:
                 raise
             return None
+
+    async def _read_bytes(self, uuid16: int) -> bytes | None:
+        raw = await self._read_optional(uuid16)
+        return None if raw is None else bytes(raw)
 
     async def _read_range(self, uuid16: int) -> SpeedRange | InclineRange | None:
         raw = await self._read_optional(uuid16)
