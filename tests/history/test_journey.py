@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from factories import T0, rating, session
 
+from tests.history.factories import T0, rating, session
 from treadctl.history import journey
 from treadctl.history.program import Program, Stage
 from treadctl.history.store import HistoryStore, RatingRefusedError

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from daemon_profiles import TEST_PROFILES
-from support.daemon import DaemonRig
+
+from tests.daemon.daemon_profiles import TEST_PROFILES
+from tests.support.daemon import DaemonRig
 
 pytestmark = pytest.mark.crossprocess
 
