@@ -5,6 +5,7 @@ the countdown never holds the belt)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import time
@@ -71,7 +72,7 @@ async def starts_and_stops(r: DaemonRig) -> tuple[list[float], list[float]]:
         start_at = time.monotonic()
         started = await r.mqtt.request("tm1", "start_profile", profile="steady")
         assert started["status"] == "ok", started
-        start = await wait_trace(sim, lambda rec, t=after: _start_write(rec, t))
+        start = await wait_trace(sim, functools.partial(_start_write, after=after))
         starts.append((start["t"] - start_at) * 1000)
         await sim.wait({"machine.belt_speed": {"min": 1}}, within=20)
         await cue(r, since, "Small steps.")

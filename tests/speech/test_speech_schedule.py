@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from treadctl.control import session
 from treadctl.control.session import SessionSnapshot, SessionState
-from treadctl.speech import phrases
+from treadctl.speech import phrases, schedule
 from treadctl.speech.schedule import (
     MAX_AGE_S,
     CueQueue,
@@ -18,7 +19,7 @@ from treadctl.speech.schedule import (
     Kind,
     Utterance,
 )
-from treadctl.workout.models import Profile
+from treadctl.workout.models import Profile, SegmentKind
 from treadctl.workout.summary import SessionSummary
 
 PROFILE = Profile.model_validate(
@@ -180,6 +181,24 @@ def test_a_safety_reaction_reported_twice_is_said_once() -> None:
 def test_all_safety_phrases_take_at_most_four_seconds_to_say() -> None:
     for text in phrases.SAFETY_PHRASES.values():
         assert phrases.estimate_seconds(text) <= 4.0, text
+
+
+def test_the_scheduler_speaks_the_session_runners_vocabulary() -> None:
+    """schedule.py keeps the runner's state names and reasons as strings (to stay pure)."""
+    assert {s.value for s in SessionState} >= {
+        schedule.STARTING,
+        schedule.RUNNING,
+        schedule.PAUSED,
+        schedule.FINISHED,
+        schedule.ABORTED,
+        schedule.IDLE,
+    }
+    assert (schedule.REST_OVER, schedule.PAUSED_BY_USER, schedule.STOPPED_BY_USER) == (
+        session.REST_OVER,
+        session.PAUSED_BY_USER,
+        session.STOPPED_BY_USER,
+    )
+    assert set(phrases.KIND_WORDS) == {k.value for k in SegmentKind}
 
 
 # --------------------------------------------------------------------- the queue

@@ -1,4 +1,5 @@
-"""What is said: the words of every cue, and how long a cue takes to say (pure).
+"""What is said: the words of every cue, and how long a cue takes to say (pure: standard
+library only; segments are read through :class:`SegmentLike`).
 
 The words live here, in one place, so that the daemon's speech, the MQTT ``speak`` text and the
 profile check (``treadctl profile check``: a cue must fit in its segment) use the same text.
@@ -6,11 +7,29 @@ profile check (``treadctl profile check``: a cue must fit in its segment) use th
 
 from __future__ import annotations
 
+import enum
 import math
 import re
+from typing import Protocol
 
-from treadctl.workout.models import Segment, SegmentKind
 from treadctl.workout.summary import SessionSummary
+
+
+class SegmentLike(Protocol):
+    """What is said of a segment (``treadctl.workout.models.Segment`` has these)."""
+
+    @property
+    def kind(self) -> enum.Enum: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def cue(self) -> str: ...
+
+    @property
+    def say(self) -> str: ...
+
 
 DEFAULT_RATE_WPM = 150
 """Default speaking rate. espeak-ng's own default is 175 words per minute (espeak-ng(1), ``-s``);
@@ -49,12 +68,13 @@ SAFETY_PHRASES: dict[str, str] = {
 """Every safety reaction's words, by latch reason / event kind (docs/safety.md "Reactions").
 A kind not listed here is still spoken (:func:`safety_text`)."""
 
-_KIND_WORDS = {
-    SegmentKind.WARMUP: "Warm-up.",
-    SegmentKind.BACKWARD: "Walking backward.",
-    SegmentKind.REST: "Rest.",
-    SegmentKind.COOLDOWN: "Cool-down.",
+KIND_WORDS = {
+    "warmup": "Warm-up.",
+    "backward": "Walking backward.",
+    "rest": "Rest.",
+    "cooldown": "Cool-down.",
 }
+"""Said for a segment without cue or name, by its kind (``SegmentKind`` values)."""
 
 _WORD = re.compile(r"[^\W\d_]+|\d")
 _PAUSES = re.compile(r"[.,;:!?]+(?:\s|$)")
@@ -69,12 +89,14 @@ def safety_text(kind: str) -> str:
     return "Safety stop: " + kind.replace("_", " ") + "."
 
 
-def segment_text(segment: Segment) -> str:
+def segment_text(segment: SegmentLike) -> str:
     """What is said when ``segment`` begins: its ``say`` text, else its cue, else its kind."""
     text = (segment.say or segment.cue).strip()
     if text:
         return text
-    return segment.name + "." if segment.name else _KIND_WORDS[segment.kind]
+    if segment.name:
+        return segment.name + "."
+    return KIND_WORDS.get(str(segment.kind.value), "Next segment.")
 
 
 def kmh_words(centi: int) -> str:

@@ -18,18 +18,58 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from treadctl.control.session import (
-    PAUSED_BY_USER,
-    REST_OVER,
-    STOPPED_BY_USER,
-    SessionSnapshot,
-    SessionState,
-)
 from treadctl.speech import phrases
-from treadctl.workout.models import Profile
 from treadctl.workout.summary import SessionSummary
+
+# The session runner's vocabulary (``treadctl.control.session``: ``SessionState`` values and
+# pause/stop reasons), as strings so that this module stays pure; a test keeps them in step.
+STARTING, RUNNING, PAUSED = "starting", "running", "paused"
+FINISHED, ABORTED, IDLE = "finished", "aborted", "idle"
+REST_OVER, PAUSED_BY_USER, STOPPED_BY_USER, CANCELLED = (
+    "rest_over",
+    "paused_by_user",
+    "stopped_by_user",
+    "cancelled",
+)
+
+
+class SnapshotLike(Protocol):
+    """The fields of ``treadctl.control.session.SessionSnapshot`` the scheduler reads."""
+
+    @property
+    def state(self) -> enum.Enum: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def profile(self) -> str | None: ...
+
+    @property
+    def segment_index(self) -> int | None: ...
+
+    @property
+    def segment_name(self) -> str | None: ...
+
+    @property
+    def cue(self) -> str: ...
+
+    @property
+    def target_speed(self) -> int | None: ...
+
+
+class ProfileLike(Protocol):
+    """The fields of ``treadctl.workout.models.Profile`` the scheduler reads."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def segments(self) -> Sequence[phrases.SegmentLike]: ...
 
 
 class Priority(enum.IntEnum):
@@ -84,8 +124,8 @@ and the session's reason describe the same stop)."""
 
 DEFAULT_CAPACITY = 8
 
-_NOT_SAFETY = frozenset({None, REST_OVER, PAUSED_BY_USER, STOPPED_BY_USER, "cancelled"})
-_ENDED = frozenset({SessionState.IDLE, SessionState.FINISHED, SessionState.ABORTED})
+_NOT_SAFETY = frozenset({None, REST_OVER, PAUSED_BY_USER, STOPPED_BY_USER, CANCELLED})
+_ENDED = frozenset({IDLE, FINISHED, ABORTED})
 _seq = itertools.count()
 
 
@@ -191,7 +231,7 @@ class CueScheduler:
 
     def __init__(self, device: str | None = None) -> None:
         self.device = device
-        self._prev: SessionSnapshot | None = None
+        self._prev: _Seen | None = None
         self._segment_said: int | None = None
         self._safety_said: dict[str, float] = {}
 
@@ -205,56 +245,63 @@ class CueScheduler:
 
     def snapshot(
         self,
-        snap: SessionSnapshot,
+        snap: SnapshotLike,
         now: float,
         *,
-        profile: Profile | None = None,
+        profile: ProfileLike | None = None,
         summary: SessionSummary | None = None,
     ) -> list[Utterance]:
         """What to say about ``snap`` given the previous snapshot. ``profile``: the session's
         profile (for ``say:`` texts); ``summary``: the session's summary once it ended."""
-        prev, self._prev = self._prev, snap
-        if prev is None or (prev.state in _ENDED and snap.state not in _ENDED):
+        prev, self._prev = self._prev, _Seen(str(snap.state.value), snap.reason, snap.target_speed)
+        state = self._prev.state
+        if prev is None or (prev.state in _ENDED and state not in _ENDED):
             self._segment_said = None
             self._safety_said.clear()
-        entered = prev is None or (prev.state, prev.reason) != (snap.state, snap.reason)
+        entered = prev is None or (prev.state, prev.reason) != (state, snap.reason)
         out: list[Utterance] = []
 
         def say(kind: Kind, text: str, detail: str | None = None) -> None:
             out.append(Utterance(text, kind, now, self.device, detail))
 
-        state = snap.state
-        stopped = state in (SessionState.PAUSED, SessionState.ABORTED)
+        stopped = state in (PAUSED, ABORTED)
         if entered and stopped and snap.reason is not None and snap.reason not in _NOT_SAFETY:
             out += self.safety(snap.reason, now)
-        if state == SessionState.STARTING and (prev is None or prev.state != state):
+        if state == STARTING and (prev is None or prev.state != state):
             say(Kind.COUNTDOWN, phrases.COUNTDOWN)
         index = snap.segment_index
-        if state == SessionState.RUNNING and index is not None and index != self._segment_said:
+        if state == RUNNING and index is not None and index != self._segment_said:
             self._segment_said = index
             say(Kind.SEGMENT, _segment_words(snap, profile), str(index))
         if (
-            state == SessionState.RUNNING
+            state == RUNNING
             and prev is not None
-            and prev.state == SessionState.RUNNING
+            and prev.state == RUNNING
             and prev.target_speed
             and snap.target_speed
             and prev.target_speed != snap.target_speed
         ):
             say(Kind.SPEED, phrases.speed_text(prev.target_speed, snap.target_speed))
-        if entered and state == SessionState.PAUSED:
+        if entered and state == PAUSED:
             if snap.reason == REST_OVER:
                 say(Kind.REST_OVER, snap.cue or "Rest over. Press resume when you are ready.")
             elif snap.reason == PAUSED_BY_USER:
                 say(Kind.PAUSED, "Paused. Press resume when you are ready.")
-        if state in (SessionState.FINISHED, SessionState.ABORTED) and (
-            prev is None or prev.state != state
-        ):
+        if state in (FINISHED, ABORTED) and (prev is None or prev.state != state):
             say(Kind.SUMMARY, phrases.summary_text(summary) if summary else "Session ended.")
         return out
 
 
-def _segment_words(snap: SessionSnapshot, profile: Profile | None) -> str:
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What the scheduler keeps of the previous snapshot."""
+
+    state: str
+    reason: str | None
+    target_speed: int | None
+
+
+def _segment_words(snap: SnapshotLike, profile: ProfileLike | None) -> str:
     index = snap.segment_index
     if (
         profile is not None
