@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import structlog.testing
+
 from tests.daemon.inprocess import SimHandle, config_for, simulators, until_ready
 from tests.speech.conftest import need, sox_rms, sox_seconds
 from tests.support.daemon import poll
@@ -176,3 +178,31 @@ async def test_every_safety_reaction_is_spoken(tmp_path: Path) -> None:
     for entry in safety:
         assert entry["outcome"] == "rendered"
         assert sox_rms(tmp_path / "audio" / entry["file"]) > 0.005
+
+
+async def test_a_missing_engine_is_reported_once_and_changes_nothing_else(
+    tmp_path: Path,
+) -> None:
+    async with simulators(1) as (sim,):
+        config = speech_config(tmp_path, sim.transport)
+        data = config.model_dump()
+        data["speech"]["engine"] = str(tmp_path / "no-such-engine")
+        daemon = Daemon(Config.model_validate(data))
+        with structlog.testing.capture_logs() as logs:
+            async with asyncio.TaskGroup() as tg:
+                running = tg.create_task(daemon.run(handle_signals=False))
+                await until_ready(daemon)
+                runtime = daemon.devices["tm1"]
+                assert runtime.handle_local(StartProfile("long-back")).ok
+                await sim.belt(at_least=100)
+                await poll(lambda: len(journal(tmp_path)) >= 2, within=20, what="cues tried")
+                assert runtime.handle_local(Stop()).ok
+                await sim.belt(at_most=0)
+                daemon.request_stop("test over")
+                await running
+    reports = [e for e in logs if e["event"] == "speech_unavailable"]
+    assert sorted(e["code"] for e in reports) == ["no_sound_device", "render_failed"]
+    assert {e["outcome"] for e in journal(tmp_path)} == {"render_failed"}
+    cues = [e["text"] for e in logs if e["event"] == "cue"]
+    assert cues[:2] == ["Starting in 3, 2, 1.", "Small steps."]
+    assert not [e for e in logs if e["event"] == "speech_failed"]
