@@ -57,6 +57,7 @@ from treadctl.ftms import (
     parse_control_request,
 )
 from treadctl.ftms.describe import describe
+from treadctl.ftms.fields import STANDARD_BITS, bit_size
 
 pytestmark = pytest.mark.faults
 
@@ -98,9 +99,9 @@ STRICT: tuple[Callable[[bytes], Any], ...] = (
     SetTargetedTrainingTime.from_bytes,
 )
 
-# Treadmill Data body length per flag bit (FTMS v1.0 §4.4.1, Table 4.7): bit -> bytes.
-# Bit 0 is inverted (More Data: 0 means Instantaneous Speed present, 2 bytes).
-_FIELD_BYTES = {1: 2, 2: 3, 3: 4, 4: 4, 5: 2, 6: 1, 7: 5, 8: 1, 9: 1, 10: 2, 11: 2, 12: 4}
+# Treadmill Data body length per flag bit (FTMS v1.0 §4.4.1, Table 4.7), from the one field
+# table: bit -> bytes. Bit 0 is inverted (More Data: 0 means Instantaneous Speed present).
+_FIELD_BYTES = {bit: bit_size(bit) for bit in range(1, STANDARD_BITS)}
 
 
 def _body_length(flags: int) -> int:

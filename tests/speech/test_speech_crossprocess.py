@@ -77,7 +77,7 @@ async def starts_and_stops(r: DaemonRig) -> tuple[list[float], list[float]]:
         await sim.wait({"machine.belt_speed": {"min": 1}}, within=20)
         await cue(r, since, "Small steps.")
         # Let the start's control procedures finish (a Stop waits for the one in flight, FTMS
-        # §4.16.1): the same moment of a steady walk for both runs.
+        # §4.16.3): the same moment of a steady walk for both runs.
         await let_time_pass(sim, SETTLE_S)
         after = trace_time(sim)
         estop_at = time.monotonic()

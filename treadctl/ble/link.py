@@ -84,6 +84,7 @@ from treadctl.ftms import (
     TreadmillData,
     uuid128,
 )
+from treadctl.ftms.fields import TREADMILL_DATA_FIELDS
 from treadctl.observations import (
     ECHO_DETAIL_PREFIX,
     DeviceEvent,
@@ -108,18 +109,16 @@ _ECHOES: dict[int, OpCode] = {
 }
 
 
+_READING_FIELDS = tuple((f.name, f.reading) for f in TREADMILL_DATA_FIELDS if f.reading)
+"""(Treadmill Data field, Reading attribute) pairs, from the one field table."""
+
+
 def reading_from(record: TreadmillData, at: float) -> Reading:
-    return Reading(
-        at=at,
-        speed=record.instantaneous_speed,
-        incline=record.inclination,
-        distance_m=record.total_distance,
-        elapsed_s=record.elapsed_time,
-        remaining_s=record.remaining_time,
-        energy_kcal=record.total_energy,
-        heart_rate_bpm=record.heart_rate,
-        steps=record.step_count,
-    )
+    """The Reading of a merged record: the fields the field table maps to a Reading."""
+    values: dict[str, int | None] = {
+        reading: getattr(record, name) for name, reading in _READING_FIELDS
+    }
+    return Reading(at, **values)
 
 
 class TreadmillLink:

@@ -25,6 +25,7 @@ from treadctl.ftms.control_point import (
 )
 from treadctl.ftms.control_response import UNKNOWN_REQUEST_OP, ControlResponse
 from treadctl.ftms.feature import FitnessMachineFeature
+from treadctl.ftms.fields import bit_groups
 from treadctl.ftms.machine_status import MachineStatus, MachineStatusOp
 from treadctl.ftms.ranges import SupportedInclinationRange, SupportedSpeedRange
 from treadctl.ftms.service_data import FtmsServiceData
@@ -54,46 +55,30 @@ def _flag_names(value: IntFlag) -> str:
 
 
 def _treadmill(d: TreadmillData) -> str:
-    parts: list[str] = []
-    if d.more_data:
-        parts.append("fragment (more data follows)")
-    if d.instantaneous_speed is not None:
-        parts.append(f"speed {d.instantaneous_speed / 100:.2f} km/h")
-    if d.average_speed is not None:
-        parts.append(f"average speed {d.average_speed / 100:.2f} km/h")
-    if d.total_distance is not None:
-        parts.append(f"distance {d.total_distance} m")
-    if d.inclination is not None:
-        parts.append(f"incline {d.inclination / 10:.1f} %")
-    if d.ramp_angle is not None:
-        parts.append(f"ramp {d.ramp_angle / 10:.1f} deg")
-    if d.positive_elevation_gain is not None and d.negative_elevation_gain is not None:
-        parts.append(
-            f"elevation +{d.positive_elevation_gain / 10:.1f}"
-            f"/-{d.negative_elevation_gain / 10:.1f} m"
-        )
-    if d.instantaneous_pace is not None:
-        parts.append(f"pace {d.instantaneous_pace / 10:.1f} km/min")
-    if d.average_pace is not None:
-        parts.append(f"average pace {d.average_pace / 10:.1f} km/min")
-    energy = (d.total_energy, d.energy_per_hour, d.energy_per_minute)
-    if energy != (None, None, None):
-        shown = ["n/a" if v is None else str(v) for v in energy]
-        parts.append(f"energy {shown[0]} kcal ({shown[1]} kcal/h, {shown[2]} kcal/min)")
-    if d.heart_rate is not None:
-        parts.append(f"heart rate {d.heart_rate} bpm")
-    if d.metabolic_equivalent is not None:
-        parts.append(f"MET {d.metabolic_equivalent / 10:.1f}")
-    if d.elapsed_time is not None:
-        parts.append(f"elapsed {d.elapsed_time} s")
-    if d.remaining_time is not None:
-        parts.append(f"remaining {d.remaining_time} s")
-    if d.force_on_belt is not None:
-        parts.append(f"force {d.force_on_belt} N")
-    if d.power_output is not None:
-        parts.append(f"power {d.power_output} W")
-    if d.step_count is not None:
-        parts.append(f"steps {d.step_count}")
+    """One part per present field, labelled and in units from the field table; the fields of
+    flag bits 4 (elevation) and 7 (energy) are shown together, as they are sent."""
+    parts: list[str] = ["fragment (more data follows)"] if d.more_data else []
+    for bit, group in bit_groups():
+        values = [getattr(d, f.name) for f in group]
+        if bit == 4:
+            up, down = group
+            if values[0] is not None and values[1] is not None:
+                parts.append(
+                    f"elevation +{up.number(values[0])}/-{down.number(values[1])} {up.unit}"
+                )
+        elif bit == 7:
+            if any(v is not None for v in values):
+                total, hourly, minutely = (
+                    f"{'n/a' if v is None else f.number(v)} {f.unit}"
+                    for f, v in zip(group, values, strict=True)
+                )
+                parts.append(f"energy {total} ({hourly}, {minutely})")
+        else:
+            parts += [
+                f"{f.label} {f.show(v)}"
+                for f, v in zip(group, values, strict=True)
+                if v is not None
+            ]
     return "treadmill data: " + ", ".join(parts)
 
 

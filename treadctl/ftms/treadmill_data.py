@@ -39,6 +39,7 @@ from treadctl.ftms.diagnostics import (
     Diagnostic,
 )
 from treadctl.ftms.errors import FtmsDecodeError
+from treadctl.ftms.fields import STANDARD_BITS, TREADMILL_DATA_FIELDS, fields_of_bit
 
 WHAT: Final = "treadmill data (0x2acd)"
 
@@ -69,27 +70,14 @@ _STEP = int(TreadmillDataFlag.STEP_COUNT)
 _PACE_BITS = int(TreadmillDataFlag.INSTANTANEOUS_PACE | TreadmillDataFlag.AVERAGE_PACE)
 
 # One entry per flag bit 0..12: the fields it carries, each (name, struct code, "not
-# available" value or None). "T" stands for a u24, read as H + B. Table 4.7 of FTMS v1.0.
+# available" value or None), from the one field table (treadctl.ftms.fields). "T" stands for a
+# u24, read as H + B; "P" for pace (B, or H on a u16-pace device).
 _PACE = "P"
 _U24 = "T"
-_GROUPS: Final[tuple[tuple[tuple[str, str, int | None], ...], ...]] = (
-    (("instantaneous_speed", "H", None),),  # bit 0 (inverted), 0.01 km/h
-    (("average_speed", "H", None),),  # bit 1, 0.01 km/h
-    (("total_distance", _U24, None),),  # bit 2, m
-    (("inclination", "h", 0x7FFF), ("ramp_angle", "h", 0x7FFF)),  # bit 3, 0.1 %, 0.1 deg
-    (("positive_elevation_gain", "H", None), ("negative_elevation_gain", "H", None)),  # 0.1 m
-    (("instantaneous_pace", _PACE, None),),  # bit 5, 0.1 km/min
-    (("average_pace", _PACE, None),),  # bit 6, 0.1 km/min
-    (
-        ("total_energy", "H", 0xFFFF),  # bit 7, kcal
-        ("energy_per_hour", "H", 0xFFFF),  # kcal/h
-        ("energy_per_minute", "B", 0xFF),  # kcal/min
-    ),
-    (("heart_rate", "B", None),),  # bit 8, bpm
-    (("metabolic_equivalent", "B", None),),  # bit 9, 0.1 MET
-    (("elapsed_time", "H", None),),  # bit 10, s
-    (("remaining_time", "H", None),),  # bit 11, s
-    (("force_on_belt", "h", 0x7FFF), ("power_output", "h", 0x7FFF)),  # bit 12, N, W
+_CODES: Final = {"u8": "B", "u16": "H", "s16": "h", "u24": _U24, "pace": _PACE}
+_GROUPS: Final[tuple[tuple[tuple[str, str, int | None], ...], ...]] = tuple(
+    tuple((f.name, _CODES[f.wire], f.not_available) for f in fields_of_bit(bit))
+    for bit in range(STANDARD_BITS)
 )
 
 
@@ -108,7 +96,8 @@ def _group_present(flags: int, bit: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TreadmillData:
-    """One Treadmill Data frame or merged record (FTMS v1.0 §4.4). Units in field comments.
+    """One Treadmill Data frame or merged record (FTMS v1.0 §4.4). Each field is an int in its
+    wire unit; units and wire types are in the one field table, ``treadctl.ftms.fields``.
 
     ``more_data`` is flag bit 0: True exactly when ``instantaneous_speed`` is None (a fragment
     that is not the last one of a record, §4.19). ``wide_pace`` records a device that sends
@@ -116,25 +105,25 @@ class TreadmillData:
     """
 
     more_data: bool = False
-    instantaneous_speed: int | None = None  # 0.01 km/h, u16
-    average_speed: int | None = None  # 0.01 km/h, u16
-    total_distance: int | None = None  # m, u24
-    inclination: int | None = None  # 0.1 %, s16
-    ramp_angle: int | None = None  # 0.1 degree, s16
-    positive_elevation_gain: int | None = None  # 0.1 m, u16
-    negative_elevation_gain: int | None = None  # 0.1 m, u16
-    instantaneous_pace: int | None = None  # 0.1 km/min, u8 (u16 if wide_pace)
-    average_pace: int | None = None  # 0.1 km/min, u8 (u16 if wide_pace)
-    total_energy: int | None = None  # kcal, u16
-    energy_per_hour: int | None = None  # kcal, u16
-    energy_per_minute: int | None = None  # kcal, u8
-    heart_rate: int | None = None  # beats per minute, u8
-    metabolic_equivalent: int | None = None  # 0.1 MET, u8
-    elapsed_time: int | None = None  # s, u16
-    remaining_time: int | None = None  # s, u16
-    force_on_belt: int | None = None  # N, s16
-    power_output: int | None = None  # W, s16
-    step_count: int | None = None  # steps, u24 (vendor bit 13)
+    instantaneous_speed: int | None = None
+    average_speed: int | None = None
+    total_distance: int | None = None
+    inclination: int | None = None
+    ramp_angle: int | None = None
+    positive_elevation_gain: int | None = None
+    negative_elevation_gain: int | None = None
+    instantaneous_pace: int | None = None
+    average_pace: int | None = None
+    total_energy: int | None = None
+    energy_per_hour: int | None = None
+    energy_per_minute: int | None = None
+    heart_rate: int | None = None
+    metabolic_equivalent: int | None = None
+    elapsed_time: int | None = None
+    remaining_time: int | None = None
+    force_on_belt: int | None = None
+    power_output: int | None = None
+    step_count: int | None = None
     wide_pace: bool = False
 
     def __post_init__(self) -> None:
@@ -332,6 +321,8 @@ def _layout(flags: int, wide_pace: bool) -> _Layout:
 
 def _check_fast_path() -> None:
     """Fail at import, not at the first frame, if the fast path ever stops being valid."""
+    if FIELD_NAMES[1:-1] != tuple(f.name for f in TREADMILL_DATA_FIELDS):
+        raise ImportError("TreadmillData's fields differ from TREADMILL_DATA_FIELDS")
     record = _layout(0, False).decode(b"\x00\x00\x00\x00")
     if type(record) is not TreadmillData or record != TreadmillData(instantaneous_speed=0):
         raise ImportError("TreadmillData decode fast path is broken")
