@@ -30,6 +30,7 @@ from typing import Self
 from treadctl.clock import Clock, MonotonicClock
 from treadctl.control.port import TreadmillPort
 from treadctl.errors import TreadctlError
+from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import DeviceEvent, DeviceInfo, EventKind, Observation
 from treadctl.safety.errors import SafetyRefusal
 from treadctl.safety.events import LatchReason
@@ -42,6 +43,7 @@ from treadctl.safety.governor import (
     Phase,
     Wait,
 )
+from treadctl.safety.heart_rate import HeartRateGuard, HeartRateLimits
 from treadctl.safety.limits import Limits
 
 COMMAND_DEADLINE_S = 6.0
@@ -176,6 +178,26 @@ class GovernedTreadmill:
         self._gov.observe(obs)
         self._changed()
         return obs
+
+    def set_heart_rate_limits(self, limits: HeartRateLimits | None) -> None:
+        """Guard the belt with a person's heart-rate limits from now on (None: no guard; only
+        when there is a heart-rate source). docs/heart-rate.md."""
+        now = self._clock.now()
+        self._gov.heart_rate = None if limits is None else HeartRateGuard(limits, now=now)
+        self._changed()
+
+    @property
+    def heart_rate_guard(self) -> HeartRateGuard | None:
+        """The guard in force (its statistics and filter counts), None without one."""
+        return self._gov.heart_rate
+
+    def observe_heart_rate(self, item: HeartRateItem) -> HeartRateItem:
+        """Feed one heart-rate sample or sensor status, re-stamped with this object's clock
+        (like :meth:`observe`). Returns the re-stamped item."""
+        item = replace(item, at=self._clock.now())
+        self._gov.observe_heart_rate(item)
+        self._changed()
+        return item
 
     def start(self, speed: int, *, incline: int | None = None) -> None:
         """An explicit start or resume by a person (clears a safety latch). Refusals raise."""

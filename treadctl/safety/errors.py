@@ -91,3 +91,14 @@ class DeviceRangeError(LocalProtocolError):
     def __init__(self, quantity: str, detail: str) -> None:
         self.quantity = quantity
         super().__init__(f"unusable supported {quantity} range: {detail}")
+
+
+class HeartRateRefusal(SafetyRefusal):
+    """The heart-rate guard refuses an increase or a start (docs/heart-rate.md)."""
+
+    advice = "slow down or rest; the guard lets increases through again below the soft limit"
+
+    def __init__(self, action: str, reason: str) -> None:
+        self.action = action
+        self.reason = reason
+        super().__init__(f"{action} refused: {reason}")

@@ -38,6 +38,7 @@ class LatchReason(enum.Enum):
     START_TIMEOUT = "start_timeout"
     BELT_MOVING_AT_START = "belt_moving_at_start"
     BLOCK_TIME_LIMIT = "block_time_limit"
+    HEART_RATE = "heart_rate"
 
 
 class SessionReaction(enum.Enum):
@@ -85,6 +86,7 @@ SAFETY_EVENTS: Mapping[LatchReason, SafetyEvent] = MappingProxyType(
             SafetyEvent(LatchReason.BELT_MOVING_AT_START, None, False, _P),
             SafetyEvent(LatchReason.BLOCK_TIME_LIMIT, None, False, _P),
             SafetyEvent(LatchReason.EMERGENCY_STOP, None, False, _A),
+            SafetyEvent(LatchReason.HEART_RATE, None, False, _A),
         )
     }
 )

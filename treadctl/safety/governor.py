@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
@@ -37,11 +38,13 @@ from treadctl.safety.errors import (
     BelowDeviceMinimumError,
     BeltStateError,
     DeviceRangeError,
+    HeartRateRefusal,
     LatchedError,
     LimitExceededError,
     NotSupportedError,
 )
 from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
+from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S, HeartRateGuard
 from treadctl.safety.manual import ManualSpeedRules
 
 
@@ -111,6 +114,10 @@ class GovernorState:
     belt_incline: int | None
     last_reading_at: float | None
     running_since: float | None
+    heart_rate_hold: str | None = None
+    """Why the heart-rate guard holds increases now (docs/heart-rate.md), else None."""
+    heart_rate_bpm: int | None = None
+    """The guard's last plausible heart rate while its signal is good."""
 
 
 @dataclass(slots=True)
@@ -167,6 +174,12 @@ class Governor:
     _notices: list[Notice] = field(default_factory=list)
     _stops_sent: dict[CommandKind, float] = field(default_factory=dict)
     _manual: ManualSpeedRules = field(default_factory=ManualSpeedRules)
+    heart_rate: HeartRateGuard | None = None
+    """The heart-rate guard; None without a heart-rate source (then nothing changes)."""
+    _hr_hold: str | None = None
+    _hr_bpm: int | None = None
+    _hr_stop: tuple[float, str] | None = None
+    _hr_deadline: float | None = None
 
     def __post_init__(self) -> None:
         self.set_device(self.info)
@@ -247,6 +260,8 @@ class Governor:
             belt_incline=self.belt_incline,
             last_reading_at=self.last_reading_at,
             running_since=self.running_since,
+            heart_rate_hold=self._hr_hold,
+            heart_rate_bpm=self._hr_bpm,
         )
 
     def drain_notices(self) -> list[Notice]:
@@ -299,6 +314,7 @@ class Governor:
         ):
             raise BeltStateError("start", "stopping", "a stop is being sent")
         self._require_still_belt(now, "start")
+        self._check_heart_rate_start(now)
         rng = self._speed_range()
         start_speed = fit_down(max(min(L.START_SPEED, target), rng.minimum), rng)
         assert start_speed is not None  # minimum <= start speed <= target, both on the grid
@@ -331,13 +347,18 @@ class Governor:
         """A person's speed change: the caps and the device grid (rounded down: never above
         ``speed``), then the manual rules (``treadctl.safety.manual``: +0.1 km/h at a time and
         per minute, none in the first 3 minutes of a block). Returns the new device setpoint;
-        refuses with typed errors and changes nothing."""
+        refuses with typed errors and changes nothing; a rise also while the heart-rate guard
+        holds (HeartRateRefusal)."""
         target = self.check_speed(speed)
         self._require_active("set speed")
         current = self._speed.target
         if current is None:
             raise BeltStateError("set speed", self.phase.value, "no speed target")
         rng = self._speed_range()
+        if target > current and self.heart_rate is not None:
+            verdict = self.heart_rate.verdict(now)
+            if verdict.hold is not None:  # docs/heart-rate.md: a person's rise is refused too
+                raise HeartRateRefusal("speed increase", verdict.text)
         self._manual.check(current, target, rng.increment, now, moving=self.phase == Phase.RUNNING)
         if target > current:
             self._manual.raised(now)
@@ -432,6 +453,61 @@ class Governor:
         if e.kind == EventKind.DISCONNECTED:
             self.belt_speed = None  # unknown until a reading on the next connection
 
+    # ----------------------------------------------------------------- heart rate
+
+    def observe_heart_rate(self, item: HeartRateItem) -> None:
+        """Feed one heart-rate sample or sensor status (nothing happens without a guard)."""
+        if self.heart_rate is not None:
+            self.heart_rate.observe(item)
+
+    def _check_heart_rate_start(self, now: float) -> None:
+        """docs/heart-rate.md: no start while the heart rate is at or above the hard limit."""
+        guard = self.heart_rate
+        if guard is None:
+            return
+        verdict = guard.verdict(now)
+        if verdict.stop or (verdict.bpm is not None and verdict.bpm >= guard.limits.hard_bpm):
+            why = verdict.text if verdict.stop else f"heart rate {verdict.bpm} bpm"
+            raise HeartRateRefusal("start", f"{why} (hard limit {guard.limits.hard_bpm} bpm)")
+
+    def _check_heart_rate(self, now: float) -> None:
+        """docs/heart-rate.md: hold increases while the guard says so; at the hard limit ramp
+        down (at most RAMP_DOWN_MAX_S), then latch, which stops the belt."""
+        guard = self.heart_rate
+        if guard is None:
+            return
+        verdict = guard.verdict(now)
+        self._hr_bpm = verdict.bpm
+        hold = verdict.text if verdict.hold is not None else None
+        if hold != self._hr_hold:
+            self._note(now, f"heart-rate hold: {hold}" if hold else "heart-rate hold ended")
+            self._hr_hold = hold
+        self._hr_deadline = guard.next_deadline(now)
+        if self.latch is not None or self.phase not in (Phase.STARTING, Phase.RUNNING):
+            self._hr_stop = None
+            return
+        if verdict.stop and self._hr_stop is None:
+            self._hr_stop = (now, verdict.text)
+            self._note(now, f"{verdict.text}: ramping down, then stopping")
+        if self._hr_stop is None:
+            return
+        since, why = self._hr_stop
+        rng, commanded = self.info.speed_range, self._speed.commanded
+        if (
+            self.phase != Phase.RUNNING
+            or rng is None
+            or commanded is None
+            or commanded <= rng.minimum
+            or now - since >= RAMP_DOWN_MAX_S
+        ):
+            self._hr_stop = None
+            self._latch(LatchReason.HEART_RATE, now, why)
+            return
+        self._speed.target = rng.minimum
+        irng = self.info.incline_range
+        if self._incline.target is not None and irng is not None:
+            self._incline.target = irng.minimum
+
     # ----------------------------------------------------------------- deciding
 
     def next_action(self, now: float) -> Action:
@@ -440,6 +516,7 @@ class Governor:
         if self._in_flight is not None:
             return Wait(None)
         self._check_time(now)
+        self._check_heart_rate(now)
         if self._stop is not None:
             return self._stop_action(now)
         if self.latch is not None or not self.connected:
@@ -549,6 +626,10 @@ class Governor:
         block = self.limits.block_max_s
         if block is not None and self.running_since is not None and self.phase == Phase.RUNNING:
             out.append(self.running_since + block)
+        if self._hr_deadline is not None:
+            out.append(self._hr_deadline)
+        if self._hr_stop is not None:
+            out.append(self._hr_stop[0] + RAMP_DOWN_MAX_S)
         return out
 
     def _wait(self, *until: float | None) -> Wait:
@@ -622,6 +703,8 @@ class Governor:
             return self._issue(Command(CommandKind.SET_SPEED, grid_cap, "cap lowered"), now)
         waits: list[float] = []
         target = speed.target
+        if target is not None and target > speed.commanded and self._hr_hold is not None:
+            target = None  # docs/heart-rate.md: held; the ramp goes on when the hold ends
         if target is not None and target != speed.commanded:
             target = min(target, grid_cap)
             step = ramp_step(rng.increment, rate, L.MIN_WRITE_INTERVAL_S)
@@ -661,6 +744,8 @@ class Governor:
         per_s = self.limits.incline_ramp_deci_per_min / 60
         step = ramp_step(irng.increment, per_s, L.MIN_WRITE_INTERVAL_S)
         if axis.target > current:
+            if self._hr_hold is not None:
+                return None  # docs/heart-rate.md: no incline increase while the guard holds
             nxt = min(axis.target, current + step)
             separation = self._speed.last_raise_at + L.SPEED_INCLINE_SEPARATION_S
             # A pending speed rise goes first; the incline waits for it to finish.
