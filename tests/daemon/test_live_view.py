@@ -5,7 +5,14 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from treadctl.cli.live import BAR_WIDTH, LiveView, progress_bar, render_line, render_summary
+from treadctl.cli.live import (
+    BAR_WIDTH,
+    LiveView,
+    progress_bar,
+    render_heart_rate,
+    render_line,
+    render_summary,
+)
 from treadctl.control.session import SessionSnapshot, SessionState
 from treadctl.workout.summary import SessionSummary
 
@@ -130,3 +137,14 @@ def test_terminal_output_redraws_one_line() -> None:
     assert text.startswith(">> " + RUNNING.cue + "\n")
     assert text.count("\r\x1b[2K") == 2
     assert text.endswith("\ndone\n")  # the open progress line is ended before a message
+
+
+def test_heart_rate_in_the_line_and_the_summary() -> None:
+    assert render_line(RUNNING, "112 bpm (holding)").endswith(" | HR 112 bpm (holding)")
+    assert "HR" not in render_line(RUNNING)
+    assert render_heart_rate(None, False) == "--- bpm"
+    summary = SessionSummary("p", "aborted", "heart_rate", 60.0, 60.0, 20, 100, 150, None)
+    hr = {"average_bpm": 108.5, "max_bpm": 124, "above_soft_s": 31.0, "soft_bpm": 105}
+    text = render_summary(summary, hr)
+    assert "heart rate   average 108.5 bpm, max 124 bpm, 31.0 s at or above 105 bpm" in text
+    assert "heart rate" not in render_summary(summary, {"max_bpm": None})

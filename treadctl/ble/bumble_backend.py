@@ -137,9 +137,12 @@ class BleakScannerBumble(BaseBleakScanner):
         host = await bumble_host.registry().acquire(self._spec)
         self._host = host
         host.device.on(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+        host.scanners += 1
         try:
-            await host.device.start_scanning(active=self._active, filter_duplicates=False)
+            if not host.device.is_scanning:
+                await host.device.start_scanning(active=self._active, filter_duplicates=False)
         except BaseException:
+            host.scanners -= 1
             await self._release()
             raise
 
@@ -147,8 +150,10 @@ class BleakScannerBumble(BaseBleakScanner):
         host = self._host
         if host is None:
             return
+        host.scanners -= 1
         try:
-            if host.device.is_scanning:
+            # Another scanner of the same host (the treadmill's, a strap's) may still run.
+            if host.scanners == 0 and host.device.is_scanning:
                 await host.device.stop_scanning()
         finally:
             await self._release()

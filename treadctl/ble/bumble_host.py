@@ -74,6 +74,9 @@ class BumbleHost:
     link: LocalLink | None = None
     seen: dict[str, hci.Address] = field(default_factory=dict)
     """Typed addresses of advertisers seen on this host, by ``AA:BB:CC:DD:EE:FF``."""
+    scanners: int = 0
+    """Scanners of this host now running: scanning stops only when the last one stops (the
+    treadmill and a heart-rate strap may be looked for at the same time)."""
 
     def remember(self, address: hci.Address) -> None:
         self.seen[address.to_string(False).upper()] = address

@@ -260,7 +260,8 @@ async def _session_main(
                     ),
                 )
                 view.message("")
-                view.message(render_summary(summary))
+                feed = daemon.devices[device_id].heart_rate
+                view.message(render_summary(summary, feed.summary() if feed else None))
                 code = EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
             except SessionRefusedError as exc:
                 view.message(f"refused: {exc}")

@@ -8,6 +8,7 @@ when it changes), elsewhere one line per change, so logs and pipes stay readable
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from treadctl.control.session import SessionSnapshot, SessionState
@@ -38,8 +39,9 @@ def progress_bar(done: float, total: float | None, width: int = BAR_WIDTH) -> st
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def render_line(snap: SessionSnapshot) -> str:
-    """One status line: state, segment, speeds, times and a progress bar."""
+def render_line(snap: SessionSnapshot, heart_rate: str | None = None) -> str:
+    """One status line: state, segment, speeds, times, a progress bar, and the heart rate
+    (``heart_rate``, already in words) when the treadmill has a heart-rate source."""
     total = None if snap.remaining_s is None else snap.elapsed_s + snap.remaining_s
     if snap.state == SessionState.FINISHED and snap.remaining_s is None:
         total = snap.elapsed_s  # ran to its end: a full bar
@@ -57,11 +59,17 @@ def render_line(snap: SessionSnapshot) -> str:
         f"belt {_kmh(snap.reported_speed)} km/h (cap {snap.speed_cap / 100:.1f}) | "
         f"{_clock(snap.elapsed_s)} elapsed, {_clock(snap.remaining_s)} left "
         f"{progress_bar(snap.elapsed_s, total)}"
-    )
+    ) + (f" | HR {heart_rate}" if heart_rate else "")
 
 
-def render_summary(summary: SessionSummary) -> str:
-    """The end-of-session summary, a few lines."""
+def render_heart_rate(bpm: int | None, holding: bool) -> str:
+    """``96 bpm``, ``--- bpm`` without a value, `` (holding)`` while the guard holds."""
+    return f"{bpm if bpm is not None else '---'} bpm" + (" (holding)" if holding else "")
+
+
+def render_summary(summary: SessionSummary, heart_rate: Mapping[str, object] | None = None) -> str:
+    """The end-of-session summary, a few lines (``heart_rate``: the heart-rate feed's summary,
+    treadctl.daemon.heart_rate, when the treadmill has a source)."""
     lines = [
         f"Session {summary.ended}: {summary.profile or '-'}",
         f"  duration     {_clock(summary.duration_s)} ({_clock(summary.active_s)} active)",
@@ -70,6 +78,12 @@ def render_summary(summary: SessionSummary) -> str:
         f"max {summary.max_speed / 100:.2f} km/h",
         f"  steps        {summary.steps if summary.steps is not None else '-'}",
     ]
+    if heart_rate and heart_rate.get("max_bpm") is not None:
+        lines.append(
+            f"  heart rate   average {heart_rate.get('average_bpm')} bpm, max "
+            f"{heart_rate.get('max_bpm')} bpm, {heart_rate.get('above_soft_s')} s at or above "
+            f"{heart_rate.get('soft_bpm')} bpm"
+        )
     if summary.reason:
         lines.append(f"  reason       {summary.reason}")
     return "\n".join(lines)
@@ -86,12 +100,12 @@ class LiveView:
         self._last_key: tuple[object, ...] | None = None
         self._last_elapsed = float("-inf")
 
-    def show(self, snap: SessionSnapshot) -> None:
+    def show(self, snap: SessionSnapshot, heart_rate: str | None = None) -> None:
         if snap.cue and snap.cue != self._cue:
             self._end_line()
             self._out.write(f">> {snap.cue}\n")
             self._cue = snap.cue
-        line = render_line(snap)
+        line = render_line(snap, heart_rate)
         if self._tty:
             self._out.write("\r\x1b[2K" + line)
             self._open_line = True

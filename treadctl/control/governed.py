@@ -181,9 +181,16 @@ class GovernedTreadmill:
 
     def set_heart_rate_limits(self, limits: HeartRateLimits | None) -> None:
         """Guard the belt with a person's heart-rate limits from now on (None: no guard; only
-        when there is a heart-rate source). docs/heart-rate.md."""
-        now = self._clock.now()
-        self._gov.heart_rate = None if limits is None else HeartRateGuard(limits, now=now)
+        when there is a heart-rate source). docs/heart-rate.md. A guard already in force keeps
+        what it knows of the signal; its statistics restart (one session's worth)."""
+        guard = self._gov.heart_rate
+        if limits is None:
+            self._gov.heart_rate = None
+        elif guard is None:
+            self._gov.heart_rate = HeartRateGuard(limits, now=self._clock.now())
+        else:
+            guard.limits = limits
+            guard.restart_statistics()
         self._changed()
 
     @property

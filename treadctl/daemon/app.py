@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,7 +44,12 @@ from treadctl.commands import (
     SubmitRating,
 )
 from treadctl.config.model import Config
-from treadctl.daemon.compose import device_limits, link_options
+from treadctl.daemon.compose import (
+    device_limits,
+    heart_rate_limits,
+    link_options,
+    strap_options,
+)
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.history import DaemonHistory
 from treadctl.daemon.instance import LockUnavailableError, instance_lock
@@ -131,6 +137,13 @@ class Daemon:
                 reconnect_max_backoff_s=config.ble.reconnect_max_backoff_s,
                 **({"people": people} if people is not None else {}),
             )
+            if device.heart_rate is not None:
+                self.devices[device.id].attach_heart_rate(
+                    device.heart_rate.source,
+                    functools.partial(heart_rate_limits, config),
+                    strap_options(device, config.ble),
+                    config.ble.reconnect_max_backoff_s,
+                )
         self.cues = _cues(config, self.devices, self.log)
         self._stop = asyncio.Event()
         self._stop_reason = "requested"

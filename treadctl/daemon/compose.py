@@ -7,8 +7,11 @@ section itself, :class:`treadctl.config.mqtt.MqttConfig`: there is nothing to ma
 
 from __future__ import annotations
 
+import dataclasses
+
 from treadctl.ble.options import LinkOptions
 from treadctl.config.model import BleConfig, Config, DeviceConfig
+from treadctl.safety.heart_rate import HeartRateLimits
 from treadctl.safety.limits import Limits
 from treadctl.units import kmh_to_centi, percent_to_deci
 
@@ -52,3 +55,23 @@ def device_limits(config: Config, device: DeviceConfig) -> Limits:
         incline_ramp_deci_per_min=max(1, percent_to_deci(safety.incline_ramp_percent_per_min)),
         stale_telemetry_s=safety.stale_telemetry_s,
     )
+
+
+def strap_options(device: DeviceConfig, ble: BleConfig) -> LinkOptions | None:
+    """How to reach this treadmill's heart-rate strap (None: no strap configured): the same
+    ``[ble]`` settings and transport as the treadmill, the strap's own address or name."""
+    source = device.heart_rate
+    if source is None or source.source != "strap":
+        return None
+    return dataclasses.replace(link_options(device, ble), address=source.address, name=source.name)
+
+
+def heart_rate_limits(config: Config, person_id: str | None) -> HeartRateLimits | None:
+    """A person's heart-rate limits (None or an id not in ``[[people]]``: the default person);
+    None when that person has neither ``age`` nor ``hr_max_bpm``."""
+    try:
+        person = config.person(person_id)
+    except KeyError:
+        # Without [[people]] sessions belong to the placeholder "default" person.
+        person = config.person(None)
+    return None if person is None else person.heart_rate_limits()

@@ -68,6 +68,7 @@ from treadctl.control.session import (
     SessionSnapshot,
     SessionState,
 )
+from treadctl.daemon.heart_rate import HeartRateFeed
 from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
@@ -76,6 +77,7 @@ from treadctl.observations import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
 from treadctl.safety.errors import LimitExceededError
 from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
 from treadctl.safety.governor import Phase
+from treadctl.safety.heart_rate import HeartRateLimits
 from treadctl.safety.limits import Limits
 from treadctl.workout.check import Problem
 from treadctl.workout.loader import ProfileNotFoundError
@@ -201,6 +203,32 @@ class DeviceRuntime:
         self._changed = asyncio.Event()
         self.cues: CueListener | None = None
         """Spoken cues (set by the daemon when speech or cue events are on)."""
+        self.heart_rate: HeartRateFeed | None = None
+        """The heart-rate source and guard wiring (:meth:`attach_heart_rate`), if configured."""
+
+    def attach_heart_rate(
+        self,
+        source: str,
+        limits_for: Callable[[str | None], HeartRateLimits | None],
+        strap_options: LinkOptions | None = None,
+        reconnect_max_backoff_s: float = 30.0,
+    ) -> HeartRateFeed:
+        """Give this treadmill a heart-rate source (docs/heart-rate.md); before :meth:`run`.
+        The default person's limits guard the belt until a session names its person."""
+        feed = HeartRateFeed(
+            self.id,
+            source,
+            self.governed,
+            clock=self.clock,
+            log=self._log,
+            limits_for=limits_for,
+            strap_options=strap_options,
+            reconnect_max_backoff_s=reconnect_max_backoff_s,
+        )
+        feed.changed = self._changed
+        feed.begin(None)
+        self.heart_rate = feed
+        return feed
 
     # ----------------------------------------------------------------- running
 
@@ -224,6 +252,8 @@ class DeviceRuntime:
                     if sink is not None:
                         work.create_task(self._publish_state(sink), name=f"{self.id}-state")
                     work.create_task(self._link_watch(link), name=f"{self.id}-link-watch")
+                    if self.heart_rate is not None:
+                        work.create_task(self.heart_rate.run(sink), name=f"{self.id}-heart-rate")
             finally:
                 link.cancel()
 
@@ -254,6 +284,8 @@ class DeviceRuntime:
             self.runner.observe(item)
             if isinstance(item, Reading):
                 self.last_reading = item
+                if self.heart_rate is not None:
+                    self.heart_rate.treadmill_reading(item)
             if isinstance(item, Reading) and self.link_up:
                 self.reading.set()
             if isinstance(item, Reading) and not self._first_reading_seen:
@@ -356,12 +388,10 @@ class DeviceRuntime:
                 reason=summary.reason,
             )
             if sink is not None:
-                await sink.event(
-                    self.id,
-                    "session_" + summary.ended,
-                    summary.reason or "",
-                    summary_json(summary),
-                )
+                data = summary_json(summary)
+                if self.heart_rate is not None:
+                    data["heart_rate"] = self.heart_rate.summary()
+                await sink.event(self.id, "session_" + summary.ended, summary.reason or "", data)
             await self.results.put(SessionResult(self.id, summary))
             self._changed.set()
 
@@ -525,6 +555,8 @@ class DeviceRuntime:
         """Arm and start a profile (an explicit start by a person). Raises on refusal."""
         owner = owner or SessionOwner(self.people(None))
         profile = self.catalog.get(name)
+        if self.heart_rate is not None:
+            self.heart_rate.begin(owner.person)
         self.runner.arm(profile)
         self.runner.start()
         self.session_id = f"{name}-{secrets.token_hex(4)}"

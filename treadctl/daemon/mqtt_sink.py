@@ -15,7 +15,7 @@ from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.known_devices import KnownDevices
 from treadctl.history.journey import JourneySummary
 from treadctl.mqtt.bridge import MqttBridge
-from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, ProfileSummary
+from treadctl.mqtt.outbound import BridgeEvent, Caps, DeviceState, HeartRateState, ProfileSummary
 from treadctl.observations import Reading
 from treadctl.units import kmh_to_centi
 from treadctl.workout.models import Profile
@@ -106,7 +106,20 @@ def device_state(runtime: DeviceRuntime) -> DeviceState:
         or (snap.reason if snap.state == SessionState.ABORTED else None),
         link_error=None if runtime.link_up else runtime.link_error,
         info=info if info.address else None,
+        heart_rate=heart_rate_state(runtime),
     )
+
+
+def heart_rate_state(runtime: DeviceRuntime) -> HeartRateState | None:
+    """The configured source's heart rate and the guard's hold; without a configured source,
+    the treadmill's own heart-rate field when it sends one (never a hold: no guard)."""
+    if runtime.heart_rate is not None:
+        return runtime.heart_rate.state()
+    reading = runtime.last_reading
+    if reading is None or reading.heart_rate_bpm is None:
+        return None
+    bpm = reading.heart_rate_bpm or None  # 0: no hands on the grips
+    return HeartRateState(bpm=bpm, source="treadmill")
 
 
 def profile_summary(profile: Profile) -> ProfileSummary:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from treadctl.cli.live import render_heart_rate
 from treadctl.commands import CommandResult, Resume, StartProfile
 from treadctl.control.session import SessionSnapshot, SessionState
 from treadctl.daemon.app import Daemon
@@ -23,7 +24,7 @@ class SessionRefusedError(Exception):
 
 
 class _LiveLike(Protocol):
-    def show(self, snap: SessionSnapshot) -> None: ...
+    def show(self, snap: SessionSnapshot, heart_rate: str | None = None) -> None: ...
 
     def message(self, text: str) -> None: ...
 
@@ -81,7 +82,8 @@ async def run_profile(
 
 async def _watch(runtime: DeviceRuntime, view: _LiveLike, auto_resume: bool) -> SessionSummary:
     async for snap in runtime.runner.snapshots():
-        view.show(snap)
+        hr = runtime.heart_rate.state() if runtime.heart_rate is not None else None
+        view.show(snap, render_heart_rate(hr.bpm, hr.holding) if hr is not None else None)
         if snap.state == SessionState.PAUSED and snap.reason == REST_OVER_REASON:
             if auto_resume:
                 view.message("demo: the walker is ready and presses resume")

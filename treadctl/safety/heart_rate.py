@@ -202,6 +202,11 @@ class HeartRateGuard:
         self._over_hard_since: float | None = None
         self._candidates: list[tuple[float, int]] = []
 
+    def restart_statistics(self) -> None:
+        """Statistics and filter counts from zero (a new session); the signal state stays."""
+        self.stats = HeartRateStats()
+        self.filtered.clear()
+
     # -------------------------------------------------------------- input
     def observe(self, item: HeartRateItem) -> None:
         if isinstance(item, SensorStatus):
