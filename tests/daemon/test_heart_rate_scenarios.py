@@ -160,6 +160,10 @@ async def test_the_ramp_holds_at_the_soft_limit(tmp_path: Path) -> None:
         assert published.contact == "detected"
         assert published.bpm is not None
         assert published.bpm >= SOFT
+        sample = r.runtime.sample_reading()  # what the history records
+        assert sample is not None
+        assert sample.heart_rate_bpm is not None
+        assert sample.heart_rate_bpm >= SOFT
 
 
 async def test_a_255_spike_does_nothing_and_contact_loss_holds_mid_ramp(tmp_path: Path) -> None:
@@ -169,6 +173,12 @@ async def test_a_255_spike_does_nothing_and_contact_loss_holds_mid_ramp(tmp_path
         start(r)
         await r.until(lambda s: s.machine.belt_speed >= 150)
         await r.sim.command("strap_spike", bpm=255)
+        await r.until(lambda s: s.strap is not None and s.strap.sent_bpm == 255)
+        await r.until(lambda s: s.strap is not None and s.strap.sent_bpm != 255)
+        sample = r.runtime.sample_reading()
+        assert sample is not None
+        assert sample.heart_rate_bpm is not None
+        assert sample.heart_rate_bpm < 100  # the history never records the 255
         await r.sim.command("strap_contact", detected=False)
         lost_at = r.records("fault")[-1]["t"]
         state = await r.governor(lambda s: s.heart_rate_hold is not None)

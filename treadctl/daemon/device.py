@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import secrets
 from collections.abc import Callable
@@ -205,6 +206,15 @@ class DeviceRuntime:
         """Spoken cues (set by the daemon when speech or cue events are on)."""
         self.heart_rate: HeartRateFeed | None = None
         """The heart-rate source and guard wiring (:meth:`attach_heart_rate`), if configured."""
+
+    def sample_reading(self) -> Reading | None:
+        """The newest Treadmill Data record for the history, its heart rate taken from the
+        configured heart-rate source when there is one (the guard's last plausible value: never
+        a 0 or 255 of a faulty sensor, None while the signal is lost)."""
+        reading = self.last_reading
+        if reading is None or self.heart_rate is None:
+            return reading
+        return dataclasses.replace(reading, heart_rate_bpm=self.governed.state().heart_rate_bpm)
 
     def attach_heart_rate(
         self,

@@ -184,7 +184,7 @@ class DaemonHistory:
             while runtime.runner.state not in TERMINAL and runtime.session_id == session_id:
                 now = clock.now()
                 if now >= next_sample:
-                    recorder.sample(runtime.snapshot(), runtime.last_reading, now)
+                    recorder.sample(runtime.snapshot(), runtime.sample_reading(), now)
                     next_sample = max(next_sample + SAMPLE_INTERVAL_S, now)
                 if now >= next_flush:
                     self._flush(recorder)
@@ -195,7 +195,7 @@ class DaemonHistory:
             # end if the session ended; otherwise the next start marks it interrupted.
             summary = runtime.runner.summary
             if runtime.session_id == session_id and summary is not None:
-                recorder.sample(runtime.snapshot(), runtime.last_reading, clock.now())
+                recorder.sample(runtime.snapshot(), runtime.sample_reading(), clock.now())
                 self._flush(recorder)
                 ended = recorder.finish(summary, clock.now())
                 self.writer.submit("end_session", lambda store: store.end_session(ended))
