@@ -50,12 +50,27 @@ OP_SET_SPEED, OP_STOP = 0x02, 0x08
 _names = itertools.count()
 
 
+class CueLog:
+    """Records what the spoken cues were told (treadctl.daemon.device.CueListener)."""
+
+    def __init__(self) -> None:
+        self.safety_kinds: list[str] = []
+
+    def session_started(self, device: str) -> None:
+        pass
+
+    def safety(self, device: str, kind: str) -> None:
+        self.safety_kinds.append(kind)
+
+
 class Rig:
     def __init__(self, sim: Simulator, trace: io.StringIO, daemon: Daemon) -> None:
         self.sim = sim
         self.trace = trace
         self.daemon = daemon
         self.runtime = daemon.devices["tm"]
+        self.cues = CueLog()
+        self.runtime.cues = self.cues
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         lines = self.trace.getvalue().splitlines()
@@ -141,6 +156,7 @@ async def test_the_ramp_holds_at_the_soft_limit(tmp_path: Path) -> None:
         start(r)
         state = await r.governor(lambda s: s.heart_rate_hold is not None and s.belt_speed)
         assert "soft limit 105" in state.heart_rate_hold
+        assert "heart_rate_hold" in r.cues.safety_kinds  # "Heart rate high, holding speed."
         # Held for a while: 15 simulated seconds at most one more step.
         soft_at = next(x["t"] for x in r.records("strap") if x["bpm"] >= SOFT)
         end = r.sim.clock.now() + 15
@@ -182,6 +198,7 @@ async def test_a_255_spike_does_nothing_and_contact_loss_holds_mid_ramp(tmp_path
         lost_at = r.records("fault")[-1]["t"]
         state = await r.governor(lambda s: s.heart_rate_hold is not None)
         assert "no skin contact" in state.heart_rate_hold
+        assert r.cues.safety_kinds == ["heart_rate_contact"]
         end = r.sim.clock.now() + 8
         await r.until(lambda s: s.machine.now > end)
         held = r.sim.state().machine.target_speed
@@ -208,6 +225,7 @@ async def test_the_hard_limit_ramps_down_and_stops(tmp_path: Path) -> None:
         summary = result.summary
         assert summary.ended == "aborted"
         assert summary.reason == "heart_rate"
+        assert "heart_rate" in r.cues.safety_kinds  # "Stopped: heart rate too high."
         await r.until(lambda s: s.machine.belt_speed == 0)
         stops = [x for x in r.records("write") if x["op"] == OP_STOP]
         assert stops

@@ -207,6 +207,10 @@ class DeviceRuntime:
         self.heart_rate: HeartRateFeed | None = None
         """The heart-rate source and guard wiring (:meth:`attach_heart_rate`), if configured."""
 
+    def _heart_rate_cue(self, kind: str) -> None:
+        if self.cues is not None:
+            self.cues.safety(self.id, kind)
+
     def sample_reading(self) -> Reading | None:
         """The newest Treadmill Data record for the history, its heart rate taken from the
         configured heart-rate source when there is one (the guard's last plausible value: never
@@ -236,6 +240,7 @@ class DeviceRuntime:
             reconnect_max_backoff_s=reconnect_max_backoff_s,
         )
         feed.changed = self._changed
+        feed.cue = self._heart_rate_cue
         feed.begin(None)
         self.heart_rate = feed
         return feed

@@ -33,7 +33,16 @@ from treadctl.hrs import (
 )
 from treadctl.mqtt.outbound import HeartRateState
 from treadctl.observations import Reading
+from treadctl.safety.governor import Phase
 from treadctl.safety.heart_rate import HeartRateLimits
+
+_CUES = {
+    "above_soft": "heart_rate_hold",
+    "contact_lost": "heart_rate_contact",
+    "signal_lost": "heart_rate_signal",
+    "sensor_disconnected": "heart_rate_signal",
+}
+"""The spoken cue (treadctl.speech.phrases) for each kind of hold."""
 
 
 class EventSink(Protocol):
@@ -80,6 +89,8 @@ class HeartRateFeed:
         self.changed = asyncio.Event()
         """Set whenever what :meth:`state` shows may have changed."""
         self.limits: HeartRateLimits | None = None
+        self.cue: Callable[[str], None] | None = None
+        """Told the cue kind when the guard starts holding a moving belt (spoken cues)."""
 
     # ----------------------------------------------------------------- sessions
     def begin(self, person: str | None) -> HeartRateLimits | None:
@@ -195,10 +206,16 @@ class HeartRateFeed:
         """Publish each start and end of a heart-rate hold (log line and MQTT event)."""
         event = self.governed.watch()
         holding: str | None = None
+        kind_said: str | None = None
         try:
             while True:
                 event.clear()
                 st = self.governed.state()
+                if st.heart_rate_hold_kind != kind_said:
+                    kind_said = st.heart_rate_hold_kind
+                    cue = _CUES.get(kind_said or "")
+                    if cue is not None and self.cue is not None and st.phase == Phase.RUNNING:
+                        self.cue(cue)
                 if st.heart_rate_hold != holding:
                     holding = st.heart_rate_hold
                     kind = "heart_rate_hold" if holding else "heart_rate_hold_ended"

@@ -118,6 +118,9 @@ class GovernorState:
     """Why the heart-rate guard holds increases now (docs/heart-rate.md), else None."""
     heart_rate_bpm: int | None = None
     """The guard's last plausible heart rate while its signal is good."""
+    heart_rate_hold_kind: str | None = None
+    """Why, as a word: ``above_soft``, ``contact_lost``, ``signal_lost``,
+    ``sensor_disconnected`` (``treadctl.safety.heart_rate.HoldReason``)."""
 
 
 @dataclass(slots=True)
@@ -177,6 +180,7 @@ class Governor:
     heart_rate: HeartRateGuard | None = None
     """The heart-rate guard; None without a heart-rate source (then nothing changes)."""
     _hr_hold: str | None = None
+    _hr_hold_kind: str | None = None
     _hr_bpm: int | None = None
     _hr_stop: tuple[float, str] | None = None
     _hr_deadline: float | None = None
@@ -262,6 +266,7 @@ class Governor:
             running_since=self.running_since,
             heart_rate_hold=self._hr_hold,
             heart_rate_bpm=self._hr_bpm,
+            heart_rate_hold_kind=self._hr_hold_kind,
         )
 
     def drain_notices(self) -> list[Notice]:
@@ -479,6 +484,7 @@ class Governor:
         verdict = guard.verdict(now)
         self._hr_bpm = verdict.bpm
         hold = verdict.text if verdict.hold is not None else None
+        self._hr_hold_kind = verdict.hold.value if verdict.hold is not None else None
         if hold != self._hr_hold:
             self._note(now, f"heart-rate hold: {hold}" if hold else "heart-rate hold ended")
             self._hr_hold = hold

@@ -63,6 +63,8 @@ SAFETY_PHRASES: dict[str, str] = {
     "restart_stop": "Stopped: treadctl restarted.",
     "heart_rate": "Stopped: heart rate too high.",
     "heart_rate_hold": "Heart rate high, holding speed.",
+    "heart_rate_contact": "Heart-rate strap has no contact, holding speed.",
+    "heart_rate_signal": "No heart rate, holding speed.",
     "segment_refused": "Stopped: segment refused.",
 }
 """Every safety reaction's words, by latch reason / event kind (docs/safety.md "Reactions").
