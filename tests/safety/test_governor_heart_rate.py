@@ -295,3 +295,12 @@ TestHeartRateMachine = HeartRateMachine.TestCase
 TestHeartRateMachine.settings = settings(
     max_examples=2_000 if FUZZ else 300, stateful_step_count=60, deadline=None
 )
+
+
+def test_a_persons_rise_is_refused_while_holding_a_fall_is_not() -> None:
+    gov, t = running_with_guard(target=150)
+    walk(gov, t, 6, 110)
+    with pytest.raises(HeartRateRefusal, match="soft limit"):
+        gov.request_speed(160, t + 6)
+    assert gov.state().target_speed == 150  # nothing changed
+    assert gov.request_speed(140, t + 6) == 140  # slowing down is always allowed
