@@ -15,6 +15,7 @@ import pytest
 from tests.speech.conftest import hanging_engine, need, sox_rms, sox_seconds
 from tests.support.daemon import poll
 from treadctl.speech import phrases
+from treadctl.speech import speaker as speaker_module
 from treadctl.speech.engine import Interrupted, Player, Renderer, SpeechError, Voice
 from treadctl.speech.schedule import Kind, Utterance
 from treadctl.speech.speaker import JOURNAL, Speaker
@@ -49,10 +50,10 @@ async def test_cues_render_to_speech_as_long_as_estimated(tmp_path: Path, text: 
 async def test_rendered_once_then_cached_by_text_voice_rate_and_volume(tmp_path: Path) -> None:
     renderer = espeak(tmp_path)
     first = await renderer.render("Keep the steps small and even.")
-    mtime = first.stat().st_mtime_ns
+    audio = first.read_bytes()
     renderer.command = ["false"]  # the engine would fail now: a second render must not run it
     assert await renderer.render("Keep the steps small and even.") == first
-    assert first.stat().st_mtime_ns == mtime
+    assert first.read_bytes() == audio
     with pytest.raises(SpeechError):
         await renderer.render("Something not said before.")
     slow = Renderer(renderer.cache_dir, Voice(rate_wpm=100))
@@ -204,3 +205,24 @@ async def test_a_hanging_engine_is_reported_once_and_later_cues_still_tried(
     assert [e["outcome"] for e in journal(tmp_path)] == ["render_failed", "render_failed"]
     assert speaker._diagnostics.empty()  # reported once
     assert not (tmp_path / "played").exists()
+
+
+def test_the_cache_keeps_the_most_recently_used_phrases(tmp_path: Path) -> None:
+    renderer = Renderer(tmp_path, Voice())
+    texts = [f"Phrase {n}." for n in range(5)]
+    for age, text in enumerate(reversed(texts)):
+        path = renderer.cache_path(text)
+        path.write_bytes(b"RIFF" + bytes(100))
+        os.utime(path, (1000.0 - age, 1000.0 - age))  # texts[0] is the oldest
+    assert renderer.cached(texts[0]) is not None  # used now: the newest
+    removed = renderer.prune(keep=3)
+    assert sorted(removed) == sorted(renderer.cache_path(t) for t in texts[1:3])
+    assert [renderer.cached(t) is not None for t in texts] == [True, False, False, True, True]
+
+
+def test_the_journal_is_rotated_at_its_size_limit(tmp_path: Path) -> None:
+    journal_path = tmp_path / JOURNAL
+    journal_path.write_text("x" * speaker_module.JOURNAL_MAX_BYTES)
+    speaker_module._append(journal_path, {"text": "Small steps."}, None)
+    assert (tmp_path / (JOURNAL + ".1")).stat().st_size == speaker_module.JOURNAL_MAX_BYTES
+    assert json.loads(journal_path.read_text()) == {"text": "Small steps."}

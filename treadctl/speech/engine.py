@@ -24,6 +24,9 @@ from pathlib import Path
 from treadctl.errors import TreadctlError
 
 WAV_HEADER_BYTES = 44
+CACHE_MAX_FILES = 300
+"""Rendered phrases kept at most (about 100 kB each: 30 MB); beyond it the least recently used
+go. The fixed phrases are used every session; summaries (a new text each time) age out."""
 PLAY_MARGIN_S = 5.0
 """A player is given the WAV's duration plus this long before it counts as hung."""
 
@@ -119,9 +122,24 @@ class Renderer:
         return self.cache_dir / f"cue-{digest}.wav"
 
     def cached(self, text: str) -> Path | None:
-        """The rendered file if it exists (a blocking stat: call it off the event loop)."""
+        """The rendered file if it exists, marked as just used (blocking file system calls:
+        call it off the event loop)."""
         path = self.cache_path(text)
-        return path if path.is_file() and path.stat().st_size > WAV_HEADER_BYTES else None
+        if not path.is_file() or path.stat().st_size <= WAV_HEADER_BYTES:
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return path
+
+    def prune(self, keep: int = CACHE_MAX_FILES) -> list[Path]:
+        """Remove the least recently used rendered files beyond ``keep`` (blocking)."""
+        files = sorted(self.cache_dir.glob("cue-*.wav"), key=_mtime, reverse=True)
+        removed = []
+        for old in files[keep:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+                removed.append(old)
+        return removed
 
     async def render(self, text: str, interrupt: asyncio.Event | None = None) -> Path:
         """The WAV file for ``text``, rendered now unless already cached."""
@@ -152,7 +170,15 @@ class Renderer:
             await asyncio.to_thread(os.replace, tmp, path)
         finally:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
+        await asyncio.to_thread(self.prune)
         return path
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 PLAYERS: dict[str, list[str]] = {"pw-play": ["pw-play"], "aplay": ["aplay", "-q"]}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from treadctl.speech.engine import Interrupted, Player, Renderer, SpeechError, w
 from treadctl.speech.schedule import DEFAULT_CAPACITY, CueQueue, Dropped, Pushed, Utterance
 
 JOURNAL = "spoken.jsonl"
+JOURNAL_MAX_BYTES = 1_000_000
+"""The journal is renamed to ``spoken.jsonl.1`` (replacing the previous one) at this size:
+about 4,000 cues, weeks of daily sessions, 2 MB on disk at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,5 +184,7 @@ def _append(journal: Path, entry: dict[str, object], path: Path | None) -> None:
     if path is not None and path.exists():
         entry["seconds"] = round(wav_seconds(path), 3)
     journal.parent.mkdir(parents=True, exist_ok=True)
+    if journal.exists() and journal.stat().st_size >= JOURNAL_MAX_BYTES:
+        os.replace(journal, journal.with_name(journal.name + ".1"))
     with journal.open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry) + "\n")
