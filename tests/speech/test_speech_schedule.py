@@ -240,6 +240,18 @@ def test_a_safety_cue_drops_waiting_cues_it_makes_untrue() -> None:
     assert q.pending() == (stop, rest_over)
 
 
+def test_a_heart_rate_hold_goes_first_but_keeps_the_waiting_cues() -> None:
+    q = CueQueue()
+    segment, speed = u(Kind.SEGMENT), u(Kind.SPEED)
+    q.push(segment)
+    q.push(speed)
+    hold = Utterance("Heart rate high, holding speed.", Kind.SAFETY, 0.0, "tm1", "heart_rate_hold")
+    pushed = q.push(hold, speaking=u(Kind.REST_OVER))
+    assert pushed.preempt
+    assert pushed.dropped == ()
+    assert q.pending() == (hold, segment, speed)
+
+
 def test_a_newer_cue_of_the_same_sort_replaces_the_waiting_one() -> None:
     q = CueQueue()
     first, other_device = u(Kind.SPEED, text="1.1"), u(Kind.SPEED, device="tm2")

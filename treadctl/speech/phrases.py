@@ -82,6 +82,11 @@ _WORD = re.compile(r"[^\W\d_]+|\d")
 _PAUSES = re.compile(r"[.,;:!?]+(?:\s|$)")
 
 
+HOLDS = frozenset({"heart_rate_hold", "heart_rate_contact", "heart_rate_signal"})
+"""Safety reactions that hold the speed but leave the belt moving: said first and interrupting
+like the others, but the cues waiting behind them stay true and are not dropped."""
+
+
 def safety_text(kind: str) -> str:
     """The words for a safety reaction ``kind`` (a latch reason or a safety event kind)."""
     if kind in SAFETY_PHRASES:

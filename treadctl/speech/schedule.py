@@ -116,7 +116,8 @@ SUPERSEDED = frozenset({Kind.COUNTDOWN, Kind.SEGMENT, Kind.SPEED})
 """A newer cue of one of these kinds replaces a waiting one of the same kind and treadmill."""
 
 CLEARED_BY_SAFETY = frozenset({Kind.COUNTDOWN, Kind.SEGMENT, Kind.SPEED})
-"""Waiting cues that a safety reaction makes untrue (the belt stopped): dropped by it."""
+"""Waiting cues that a safety reaction makes untrue (the belt stopped): dropped by it (not by
+a hold, :data:`phrases.HOLDS`, which leaves the belt moving)."""
 
 SAFETY_REPEAT_S = 10.0
 """The same safety reaction reported twice within this time is said once (the governor's notice
@@ -187,10 +188,11 @@ class CueQueue:
     def push(self, new: Utterance, speaking: Utterance | None = None) -> Pushed:
         dropped: list[Dropped] = []
         keep: list[Utterance] = []
+        stops = new.kind == Kind.SAFETY and new.detail not in phrases.HOLDS
         for old in self._items:
             if new.kind in SUPERSEDED and old.kind == new.kind and old.device == new.device:
                 dropped.append(Dropped(old, "superseded"))
-            elif new.kind == Kind.SAFETY and old.kind in CLEARED_BY_SAFETY:
+            elif stops and old.kind in CLEARED_BY_SAFETY:
                 dropped.append(Dropped(old, "after_safety"))
             else:
                 keep.append(old)
