@@ -86,10 +86,11 @@ def _bluez_problem(exc: BaseException, adapter: str | None) -> LinkProblem | Non
                     "BlueZ refused access on the system D-Bus: run treadctl as a user in the "
                     "`bluetooth` group (the packaged systemd unit does)",
                 )
+            said = item.args[0] if item.args else str(item)
             return LinkProblem(
                 "no_adapter",
-                f"no usable Bluetooth LE adapter in BlueZ ({item}): is the adapter plugged in "
-                "and not blocked (`bluetoothctl list`, `rfkill list`)?",
+                f"BlueZ lists no usable Bluetooth LE adapter ({said}): is bluetoothd running, "
+                "and the adapter plugged in and not blocked (`bluetoothctl list`, `rfkill list`)?",
             )
         if isinstance(item, BleakDBusError):
             if item.dbus_error in DBUS_NO_BLUEZ:

@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import functools
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -364,7 +365,8 @@ class DeviceRuntime:
         self.link_error = problem.message
         if problem.code == "link_lost" and self.link_up:
             return  # the "link" line below says it, with the reason
-        line = self._failures.failed(self.clock.now(), problem.message)
+        # Real time, not the device clock (which a simulator's speedup compresses).
+        line = self._failures.failed(time.monotonic(), problem.message)
         if line is None:
             return
         self._emit(
