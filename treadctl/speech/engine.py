@@ -34,7 +34,8 @@ PLAY_MARGIN_S = 5.0
 @dataclass(frozen=True, slots=True)
 class Voice:
     """espeak-ng's ``-v`` voice (a language such as ``en`` or ``de``, or ``en+f3``), ``-s`` rate
-    in words per minute and ``-a`` amplitude (0-200, espeak-ng's default 100)."""
+    in words per minute and ``-a`` amplitude (0-200, espeak-ng's default 100;
+    docs/references.md#speech)."""
 
     voice: str = "en"
     rate_wpm: int = 150
@@ -187,7 +188,7 @@ PLAYERS: dict[str, list[str]] = {"pw-play": ["pw-play"], "aplay": ["aplay", "-q"
 def sound_device(environ: Mapping[str, str] | None = None) -> str | None:
     """Which player can reach a sound device here: ``pw-play`` when a PipeWire socket and the
     program exist, ``aplay`` when an ALSA playback device (``/dev/snd/pcmC*D*p``) and the
-    program exist, else None."""
+    program exist, else None (docs/references.md#speech)."""
     env = os.environ if environ is None else environ
     runtime = env.get("XDG_RUNTIME_DIR")
     remote = env.get("PIPEWIRE_REMOTE", "pipewire-0")

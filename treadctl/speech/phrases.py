@@ -32,8 +32,9 @@ class SegmentLike(Protocol):
 
 
 DEFAULT_RATE_WPM = 150
-"""Default speaking rate. espeak-ng's own default is 175 words per minute (espeak-ng(1), ``-s``);
-a slower 150 is the project's choice for older listeners (docs/speech.md)."""
+"""Default speaking rate. espeak-ng's own default is 175 words per minute
+(docs/references.md#speech); a slower 150 is the project's choice for older listeners
+(docs/speech.md)."""
 
 LETTERS_PER_WORD = 5.0
 DIGIT_WORDS = 0.8
