@@ -6,7 +6,8 @@
 ``--bus`` is a private bus (:func:`simulators.bluez_twin.bus.private_bus`, or
 ``--own-bus DIR`` to start one here); never the machine's system bus. When ``org.bluez`` is
 owned, one JSON line goes to stdout: ``{"event": "ready", "bus": ..., "adapter": "hci0",
-"address": ..., "control": ..., "pid": ...}``. Runs until SIGTERM / SIGINT.
+"address": ..., "control": ..., "bin": ..., "pid": ...}`` (``bin``: put it first on the
+client's ``PATH`` for ``bluetoothctl --version``). Runs until SIGTERM / SIGINT.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from simulators.bluez_twin.bus import private_bus
 from simulators.bluez_twin.control import control_socket
 from simulators.bluez_twin.twin import ADAPTER, ADAPTER_PATH, TEMPORARY_TIMEOUT_S, BluezTwin
 
+BIN_DIR = Path(__file__).resolve().parent / "bin"
+"""Holds the ``bluetoothctl`` that answers ``--version`` (how bleak asks the BlueZ version)."""
 SYSTEM_BUS_PATHS = ("/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket")
 
 
@@ -66,6 +69,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 "adapter": "hci0",
                 "address": props["Address"].value,
                 "control": str(args.control) if args.control else None,
+                "bin": str(BIN_DIR),
                 "pid": os.getpid(),
             }
             print(json.dumps(line), flush=True)

@@ -157,3 +157,21 @@ async def test_session_start_on_the_simulator_and_ctrl_c_stops_the_belt(tmp_path
         assert [r["hex"] for r in after if r["op"] == OP_STOP] == ["0801"]
         assert not [r for r in after if r["op"] in (OP_START, OP_SET_SPEED)]
         await sim.wait({"machine.belt_speed": {"max": 0}}, within=20)
+
+
+async def test_demo_on_the_bluez_backend(tmp_path: Path) -> None:
+    """``treadctl demo --backend bluez``: the daemon's bleak BlueZ backend, through the BlueZ
+    twin on a private bus, runs the session to its summary."""
+    profile = tmp_path / "quick-back.yaml"
+    profile.write_text(QUICK_BACK)
+    workdir = tmp_path / "demo"
+    workdir.mkdir()
+    args = ["demo", "--backend", "bluez", "--profile", str(profile), "--no-mqtt", "--no-speech"]
+    code, out, err = await _treadctl(*args, "--workdir", str(workdir), within=DEMO_DEADLINE_S)
+    assert code == 0, err
+    assert "BlueZ: started the BlueZ twin on a private D-Bus" in out
+    assert "Session finished: quick-back" in out
+    assert "BlueZ was lost" not in err
+    writes = [r for r in _trace(workdir / "treadsim-trace.jsonl") if r["kind"] == "write"]
+    assert [r["op"] for r in writes].count(OP_START) == 1
+    assert writes[-1]["hex"] == "0801"

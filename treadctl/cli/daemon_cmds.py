@@ -35,6 +35,13 @@ def register(sub: Any) -> None:
         help=f"time compression of the simulated session (default {DEFAULT_DEMO_SPEEDUP:g})",
     )
     demo.add_argument("--preset", default="generic", help="simulator preset (default generic)")
+    demo.add_argument(
+        "--backend",
+        choices=("bumble", "bluez"),
+        default="bumble",
+        help="bumble (default): a Bumble host; bluez: bleak's BlueZ backend against the BlueZ "
+        "twin on a private D-Bus (the Raspberry Pi path, docs/bluez-twin.md)",
+    )
     demo.add_argument("--mqtt", metavar="HOST:PORT", help="use this broker")
     demo.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
     demo.add_argument(
@@ -148,6 +155,7 @@ def _demo(args: argparse.Namespace) -> int:
         workdir=args.workdir,
         audio_dir=args.audio_dir,
         no_speech=args.no_speech,
+        backend=args.backend,
     )
     try:
         summary = asyncio.run(run_demo(options, view))

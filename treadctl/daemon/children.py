@@ -1,4 +1,5 @@
-"""Child processes the demo starts: the simulator and, when installed, a private Mosquitto.
+"""Child processes the demo starts: the simulator, the BlueZ twin (``--backend bluez``) and,
+when installed, a private Mosquitto.
 
 Both are async context managers that start the process, wait (with a deadline) until it is
 ready, and always terminate it on the way out (SIGTERM, then SIGKILL after a grace period).
@@ -115,6 +116,53 @@ async def simulator_process(
             control=control,
             trace=trace,
         )
+    finally:
+        await _terminate(proc)
+
+
+@dataclass(frozen=True, slots=True)
+class TwinInfo:
+    bus: str
+    """The private bus address (``DBUS_SYSTEM_BUS_ADDRESS`` for bleak)."""
+    bin_dir: str
+    """Holds the twin's ``bluetoothctl`` (it answers ``--version``, how bleak asks the
+    version)."""
+
+
+@contextlib.asynccontextmanager
+async def bluez_twin_process(hci: str, *, workdir: Path) -> AsyncIterator[TwinInfo]:
+    """Start the BlueZ twin (docs/bluez-twin.md) with its own private bus in ``workdir``,
+    reaching the simulator over ``hci``; yield where bleak finds it. Never the system bus."""
+    args = [
+        sys.executable,
+        "-m",
+        "simulators.bluez_twin",
+        "--own-bus",
+        str(workdir / "twin-bus"),
+        "--hci",
+        hci,
+        "--control",
+        str(workdir / "twin.sock"),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - PIPE given above
+            raise ChildError("bluez_twin", "no pipes")
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                line = await proc.stdout.readline()
+        except TimeoutError:
+            raise ChildError("bluez_twin", "not ready in time") from None
+        if not line:
+            err = (await proc.stderr.read()).decode(errors="replace")
+            raise ChildError("bluez_twin", "exited before it was ready", err)
+        ready = json.loads(line)
+        yield TwinInfo(bus=ready["bus"], bin_dir=ready["bin"])
     finally:
         await _terminate(proc)
 

@@ -10,8 +10,9 @@
    ``--audio-dir`` is given (the rendered cues and their journal are kept there); ``--no-speech``
    turns it off.
 4. Run the daemon (the same code as ``treadctl run``) against the simulator over the Bumble
-   backend for bleak, start ``retro-beginner`` and show live progress. The demo plays the person:
-   after each standing rest it presses resume.
+   backend for bleak (``--backend bluez``: through the BlueZ twin, docs/bluez-twin.md), start
+   ``retro-beginner`` and show live progress. The demo plays the person: after each standing
+   rest it presses resume.
 5. Print the session summary; stop everything.
 """
 
@@ -19,14 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from treadctl.config.model import Config
 from treadctl.daemon.app import Daemon
-from treadctl.daemon.children import mosquitto_binary, private_mosquitto, simulator_process
+from treadctl.daemon.children import (
+    TwinInfo,
+    bluez_twin_process,
+    mosquitto_binary,
+    private_mosquitto,
+    simulator_process,
+)
 from treadctl.daemon.session_view import run_profile
 from treadctl.speech.engine import sound_device
 from treadctl.workout.summary import SessionSummary
@@ -49,6 +59,9 @@ class DemoOptions:
     audio_dir: Path | None = None
     """Keep the rendered cues here (and speak them if there is a sound device)."""
     no_speech: bool = False
+    backend: str = "bumble"
+    """``bumble``: the daemon reaches the simulator over a Bumble transport. ``bluez``: through
+    the BlueZ twin on a private bus, with bleak's BlueZ backend (the path of a Raspberry Pi)."""
 
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -74,6 +87,7 @@ def demo_config(
     speedup: float = 1.0,
     profiles_dir: Path | None = None,
     speech_dir: Path | None = None,
+    backend: str = "bumble",
 ) -> Config:
     """``speech_dir``: speech on (played when a sound device exists), cues rendered there."""
     mqtt: dict[str, Any] = {"enabled": False}
@@ -94,8 +108,8 @@ def demo_config(
                     "has_handrails": True,
                     "simulator": True,
                     "speedup": speedup,
-                    "backend": "bumble",
-                    "transport": transport,
+                    "backend": backend,
+                    **({"transport": transport} if backend == "bumble" else {}),
                 }
             ],
             "ble": {"connect_timeout_s": 20.0, "scan_timeout_s": 10.0},
@@ -122,6 +136,24 @@ def demo_speech(options: DemoOptions, workdir: Path) -> tuple[Path | None, str]:
     return audio, f"Speech: cues {played}, rendered to {audio}."
 
 
+@contextlib.contextmanager
+def twin_environment(twin: TwinInfo) -> Iterator[None]:
+    """This process takes the twin's private bus for the system bus while the block runs."""
+    saved = {key: os.environ.get(key) for key in ("DBUS_SYSTEM_BUS_ADDRESS", "PATH")}
+    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = twin.bus
+    os.environ["PATH"] = os.pathsep.join([twin.bin_dir, saved["PATH"] or ""])
+    try:
+        yield
+    finally:
+        # The twin (and its bus) stops next: bleak's manager would warn that "BlueZ" was lost.
+        logging.getLogger("bleak.backends.bluezdbus.manager").setLevel(logging.ERROR)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
     with contextlib.ExitStack() as files:
         workdir = options.workdir or Path(files.enter_context(tempfile.TemporaryDirectory()))
@@ -133,6 +165,15 @@ async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
             sim = await stack.enter_async_context(
                 simulator_process(preset=options.preset, speedup=options.speedup, workdir=workdir)
             )
+            if options.backend == "bluez":
+                view.message(
+                    "BlueZ: started the BlueZ twin on a private D-Bus (docs/bluez-twin.md); "
+                    "the daemon uses bleak's BlueZ backend, as on a Raspberry Pi."
+                )
+                twin = await stack.enter_async_context(
+                    bluez_twin_process(sim.transport, workdir=workdir)
+                )
+                stack.enter_context(twin_environment(twin))
             host: str | None = None
             port: int | None = None
             if options.no_mqtt:
@@ -164,6 +205,7 @@ async def run_demo(options: DemoOptions, view: Any) -> SessionSummary:
                 speedup=options.speedup,
                 profiles_dir=profiles_dir,
                 speech_dir=speech_dir,
+                backend=options.backend,
             )
             daemon = Daemon(config)
             async with asyncio.TaskGroup() as tg:
