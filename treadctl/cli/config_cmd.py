@@ -90,6 +90,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"  mqtt: {mqtt.host}:{mqtt.port}{tls}, topics {mqtt.topic_prefix}/...")
     else:
         print("  mqtt: disabled")
+    speech = config.speech
+    if speech.enabled:
+        print(
+            f"  speech: on, voice {speech.voice}, {speech.rate_wpm} wpm, player {speech.player} "
+            "(try: treadctl speech say)"
+        )
+    else:
+        print("  speech: off")
     return EXIT_OK
 
 

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "treadctl.cli.profile",
     "treadctl.cli.history_cmd",
     "treadctl.cli.program_cmd",
+    "treadctl.cli.speech_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]
