@@ -47,6 +47,8 @@ def test_check_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cap 2.5 km/h" in out
     assert "treadmill walking-pad" in out
     assert "cap 2.0 km/h, handrails no" in out
+    assert "heart rate from strap 'Polar H10 12345678'" in out
+    assert "person ann: heart rate hr_max 148 bpm (estimated from age as 220 - age)" in out
 
 
 def test_check_reports_every_problem_with_exit_2(

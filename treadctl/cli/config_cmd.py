@@ -84,6 +84,15 @@ def _check(args: argparse.Namespace) -> int:
             f"  treadmill {device.id}{kind}: {where} via {backend}, "
             f"cap {config.cap_kmh(device)} km/h, handrails {rails}"
         )
+        source = device.heart_rate
+        if source is not None:
+            strap = source.address or (repr(source.name) if source.name else "first advertised")
+            hr_from = f"strap {strap}" if source.source == "strap" else "the treadmill's field"
+            print(f"    heart rate from {hr_from} (docs/heart-rate.md)")
+    for person in config.people:
+        limits = person.heart_rate_limits()
+        if limits is not None:
+            print(f"  person {person.id}: heart rate {limits.describe()}")
     mqtt = config.mqtt
     if mqtt.enabled:
         tls = " (TLS)" if mqtt.tls.enabled else ""
