@@ -15,3 +15,6 @@ settings.register_profile(
     "fuzz", deadline=None, max_examples=100_000, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("TREADCTL_HYPOTHESIS", "ci"))
+
+collect_ignore = ["ha_side"]
+"""Home Assistant's side of tests/ha, run by .venv-ha (Python 3.13), never by this suite."""
