@@ -35,12 +35,26 @@ WORDS: dict[str, str] = {
     "answer": "answer_next_with",
     "mute": "stop_notifying",
     "unmute": "resume_notifying",
+    # the heart-rate strap (--strap)
+    "hr spike": "strap_spike",
+    "hr freeze": "strap_freeze",
+    "hr unfreeze": "strap_unfreeze",
+    "hr contact": "strap_contact",
+    "hr drop": "strap_dropout",
+    "hr resume": "strap_resume",
+    "hr battery": "strap_battery",
+    "hr disconnect": "strap_disconnect",
 }
 ARGUMENT = {
     "console_set_speed": "speed",
     "delay_next_indication": "seconds",
     "answer_next_with": "result",
+    "strap_spike": "bpm",
+    "strap_battery": "percent",
+    "strap_contact": "detected",
 }
+OPTIONAL_ARGUMENT = {"strap_freeze": "bpm", "strap_dropout": "seconds"}
+"""Commands whose one value may be left out (freeze at the last value; drop out until resume)."""
 
 
 def parse_line(line: str) -> tuple[str, dict[str, Any]] | None:
@@ -52,6 +66,12 @@ def parse_line(line: str) -> tuple[str, dict[str, Any]] | None:
     rest = words[len(head.split()) :]
     name = WORDS.get(head, head)
     arguments: dict[str, Any] = {}
+    if name in OPTIONAL_ARGUMENT and len(rest) <= 1:
+        if rest:
+            value = rest[0]
+            key = OPTIONAL_ARGUMENT[name]
+            arguments[key] = int(value) if key == "bpm" else float(value)
+        return name, arguments
     if name in ARGUMENT:
         if len(rest) != 1:
             raise ValueError(f"{head} takes one value")
@@ -60,6 +80,12 @@ def parse_line(line: str) -> tuple[str, dict[str, Any]] | None:
             arguments[key] = kmh_to_centi(float(rest[0]))  # typed in km/h
         elif name == "answer_next_with":
             arguments[key] = int(rest[0], 0)
+        elif name == "strap_contact":
+            if rest[0] not in ("on", "off"):
+                raise ValueError("hr contact takes on or off")
+            arguments[key] = rest[0] == "on"
+        elif name in ("strap_spike", "strap_battery"):
+            arguments[key] = int(rest[0])
         else:
             arguments[key] = float(rest[0])
     elif rest:

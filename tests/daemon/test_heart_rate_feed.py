@@ -10,6 +10,7 @@ from tests.control.fakes import FakeClock, FakePort
 from treadctl.ble.strap import StrapLink, StrapSupervisor
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.daemon.heart_rate import HeartRateFeed
+from treadctl.hrs import HeartRateSource, SensorStatus
 from treadctl.observations import Reading
 from treadctl.safety.heart_rate import HeartRateLimits
 
@@ -77,3 +78,16 @@ async def test_a_failing_strap_side_is_a_lost_signal_not_a_crash() -> None:
         assert guard is not None
         assert guard.verdict(hr.clock.now()).hold is not None
         running.cancel()
+
+
+def test_a_low_strap_battery_is_reported_once_per_drop() -> None:
+    hr, log = feed("strap")
+    for percent in (90, 14, 10, 80, 12):
+        hr._item(SensorStatus(0.0, HeartRateSource.STRAP, True, battery_percent=percent))
+    low = [
+        fields["battery_percent"]
+        for event, fields in log.lines
+        if event == "heart_rate_battery_low"
+    ]
+    assert low == [14, 12]
+    assert hr.state().battery_percent == 12

@@ -16,6 +16,7 @@ import pytest
 from bumble.core import UUID, AdvertisingData
 
 from simulators.treadsim.heart import Heart, HeartParams
+from simulators.treadsim.prompt import parse_line
 from simulators.treadsim.simulator import Simulator
 from simulators.treadsim.strap import STRAP_ADDRESS, StrapOptions
 from tests.support.simulator import (
@@ -213,3 +214,24 @@ async def test_strap_in_a_process_through_the_control_socket(tmp_path: Path) -> 
         spikes = [r for r in records if r["bpm"] == 255]
         assert len(spikes) == 1
         assert spikes[0]["hex"].startswith("16ff")  # contact detected, RR, u8 255
+
+
+@pytest.mark.parametrize(
+    ("line", "parsed"),
+    [
+        ("hr spike 255", ("strap_spike", {"bpm": 255})),
+        ("hr contact off", ("strap_contact", {"detected": False})),
+        ("hr freeze", ("strap_freeze", {})),
+        ("hr freeze 130", ("strap_freeze", {"bpm": 130})),
+        ("hr drop 5", ("strap_dropout", {"seconds": 5.0})),
+        ("hr battery 5", ("strap_battery", {"percent": 5})),
+        ("hr disconnect", ("strap_disconnect", {})),
+    ],
+)
+def test_prompt_words_for_the_strap(line: str, parsed: tuple[str, dict[str, object]]) -> None:
+    assert parse_line(line) == parsed
+
+
+def test_prompt_refuses_a_bad_contact_word() -> None:
+    with pytest.raises(ValueError, match="on or off"):
+        parse_line("hr contact maybe")

@@ -36,6 +36,10 @@ from treadctl.observations import Reading
 from treadctl.safety.governor import Phase
 from treadctl.safety.heart_rate import HeartRateLimits
 
+BATTERY_LOW_PERCENT = 15
+"""At or below this the strap's battery is reported as low (a warning, once per drop): a
+strap that dies mid-session makes the guard hold. Project choice, docs/heart-rate.md."""
+
 _CUES = {
     "above_soft": "heart_rate_hold",
     "contact_lost": "heart_rate_contact",
@@ -150,7 +154,17 @@ class HeartRateFeed:
         if isinstance(item, SensorStatus):
             self.connected = item.connected
             if item.battery_percent is not None:
+                was = self.battery_percent
                 self.battery_percent = item.battery_percent
+                if item.battery_percent <= BATTERY_LOW_PERCENT and (
+                    was is None or was > BATTERY_LOW_PERCENT
+                ):
+                    self._log(
+                        "heart_rate_battery_low",
+                        level="warning",
+                        device=self.id,
+                        battery_percent=item.battery_percent,
+                    )
             if not item.connected:
                 self.contact = None
         else:
