@@ -1,6 +1,6 @@
 """History export and chart times: FIT, TCX, CSV, the session SVG and its PNG, by session length.
 
-Sessions are the test sessions' kind (tests/history_export/sessions.py): alternating forward
+Sessions are the test sessions' kind (harness/sessions.py): alternating forward
 and backward blocks of 5 min, samples at 1 Hz with a heart rate. Each output is made
 ``--rounds`` times per length; the median is reported with the output size.
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from tests.history_export.sessions import make_record, make_samples
+from harness.sessions import make_record, make_samples
 from treadctl.history.charts import PngUnavailableError, session_chart, to_png
 from treadctl.history.export import export_session
 from treadctl.history.records import Sample, SessionRecord

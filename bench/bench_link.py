@@ -54,7 +54,7 @@ async def serve(frames: int) -> None:
     from bumble.link import LocalLink  # noqa: PLC0415
     from bumble.transport import open_transport  # noqa: PLC0415
 
-    from tests.ble.peripheral import (  # noqa: PLC0415
+    from harness.peripheral import (  # noqa: PLC0415
         FtmsPeripheral,
         PeripheralConfig,
         treadmill_data,
@@ -96,13 +96,13 @@ async def peer_process(frames: int) -> AsyncIterator[tuple[asyncio.subprocess.Pr
             ready = json.loads(await process.stdout.readline())
         yield process, ready["hci"]
     finally:
-        from tests.support.simulator import stop_process  # noqa: PLC0415
+        from harness.simulator import stop_process  # noqa: PLC0415
 
         await stop_process(process)
 
 
 async def round_trips(count: int) -> dict[str, Any]:
-    from tests.support.simulator import simulator_process  # noqa: PLC0415
+    from harness.simulator import simulator_process  # noqa: PLC0415
     from treadctl.ble.link import TreadmillLink  # noqa: PLC0415
     from treadctl.ble.options import LinkOptions  # noqa: PLC0415
 

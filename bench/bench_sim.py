@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "results" / "sim.json"
 sys.path.insert(0, str(REPO))
 
-from tests.support.simulator import central, stop_process  # noqa: E402
+from harness.simulator import central, stop_process  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:

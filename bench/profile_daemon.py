@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import parts, rig  # noqa: E402
-from tests.support.mosquitto import Mosquitto  # noqa: E402
+from harness.mosquitto import Mosquitto  # noqa: E402
 
 
 def py_spy() -> str:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import parts, report, rig  # noqa: E402
 from bench.stats import machine, now_iso  # noqa: E402
-from tests.support.mosquitto import Mosquitto  # noqa: E402
+from harness.mosquitto import Mosquitto  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "results" / "system.json"
 DOCS = REPO / "docs" / "benchmarks.md"

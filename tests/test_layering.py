@@ -90,16 +90,18 @@ def _test_tree_names() -> set[str]:
     for path in tests.rglob("*.py"):
         if not path.name.startswith(("test_", "conftest", "__init__")):
             names.add(path.stem)
+    names |= {p.stem for p in (REPO / "harness").glob("*.py") if p.stem != "__init__"}
     return names - {"treadctl", "simulators", "bench"}  # the real packages of the same names
 
 
 def test_test_helpers_are_imported_one_way() -> None:
-    """``from tests.support.mosquitto import Mosquitto``: absolute, from the repository root;
-    never relative, never by a bare directory or module name (which only worked when pytest
-    happened to put that directory on sys.path)."""
+    """``from harness.mosquitto import Mosquitto`` (helpers shared with bench/) and
+    ``from tests.mqtt.mqtt_watch import Watcher`` (helpers of one test directory): absolute,
+    from the repository root; never relative, never by a bare directory or module name (which
+    only worked when pytest happened to put that directory on sys.path)."""
     names = _test_tree_names()
     wrong: dict[str, list[str]] = {}
-    for top in ("tests", "bench"):
+    for top in ("tests", "bench", "harness"):
         for path in sorted((REPO / top).rglob("*.py")):
             if "__pycache__" in path.parts:
                 continue
@@ -113,4 +115,4 @@ def test_test_helpers_are_imported_one_way() -> None:
                 for module in modules:
                     if module.startswith(".") or module.split(".")[0] in names:
                         wrong.setdefault(path.relative_to(REPO).as_posix(), []).append(module)
-    assert not wrong, f"import test helpers as tests.<dir>.<module>: {wrong}"
+    assert not wrong, f"import helpers as harness.<module> or tests.<dir>.<module>: {wrong}"

@@ -12,7 +12,7 @@ from bleak.exc import BleakError, BleakGATTProtocolError
 from bumble import hci
 from bumble.link import LocalLink
 
-from tests.ble.peripheral import ADDRESS, peripheral
+from harness.peripheral import ADDRESS, peripheral
 from treadctl.ble import bumble_host
 from treadctl.ble.backend import bumble_backends, select
 

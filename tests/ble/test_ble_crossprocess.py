@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.simulator import SimProcess, simulator_process
+from harness.simulator import SimProcess, simulator_process
 from treadctl.ble.errors import BeltMoving
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions

@@ -15,9 +15,9 @@ import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
 from bumble.link import LocalLink
 
+from harness.simulator import REPO_ROOT
 from simulators.bluez_twin.bus import private_bus
 from simulators.treadsim.simulator import Simulator
-from tests.support.simulator import REPO_ROOT
 from treadctl.ble.backend import select
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.ble.diagnosis import explain

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from bumble.link import LocalLink
 
-from tests.ble.peripheral import FtmsPeripheral, peripheral
+from harness.peripheral import FtmsPeripheral, peripheral
 from treadctl.ble.errors import (
     BeltMoving,
     BeltStateUnknown,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.simulator import REPO_ROOT, simulator_process
+from harness.simulator import REPO_ROOT, simulator_process
 from treadctl.cli.main import EXIT_USAGE, main
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from harness.simulator import in_process_simulator, wait_state
 from simulators.treadsim import HeartParams, Simulator, StrapOptions
 from simulators.treadsim.strap import STRAP_ADDRESS
-from tests.support.simulator import in_process_simulator, wait_state
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.ble.errors import HeartRateSensorNotFound
 from treadctl.ble.link import TreadmillLink

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from bumble.link import LocalLink
 
-from tests.ble.peripheral import peripheral
+from harness.peripheral import peripheral
 from treadctl.ble.errors import NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions

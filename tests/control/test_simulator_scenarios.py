@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from harness.simulator import in_process_simulator
 from simulators.treadsim import Simulator
 from simulators.treadsim.quirks import Quirk
-from tests.support.simulator import in_process_simulator
 from treadctl.ble import bumble_host
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.ble.link import TreadmillLink

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.simulator import in_process_simulator
 from simulators.treadsim import Simulator
 from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.simulator import in_process_simulator
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.config.model import Config
 from treadctl.daemon.app import Daemon

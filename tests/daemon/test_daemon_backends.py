@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import REPO_ROOT, DeviceSpec, wait_trace
+from harness.simulator import simulator_process
+from harness.twin import twin_process
 from tests.faults.helpers import (
     OP_SET_SPEED,
     OP_START,
@@ -29,9 +32,6 @@ from tests.faults.helpers import (
     wait_stop_write,
     writes,
 )
-from tests.support.daemon import REPO_ROOT, DeviceSpec, wait_trace
-from tests.support.simulator import simulator_process
-from tests.support.twin import twin_process
 
 pytestmark = pytest.mark.crossprocess
 

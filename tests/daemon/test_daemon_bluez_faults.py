@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import wait_trace
 from tests.daemon.test_daemon_backends import FAST_RECONNECT
 from tests.faults.helpers import (
     OP_SET_SPEED,
@@ -20,7 +21,6 @@ from tests.faults.helpers import (
     wait_belt_stopped,
     writes,
 )
-from tests.support.daemon import wait_trace
 
 pytestmark = pytest.mark.crossprocess
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
 from tests.daemon.daemon_profiles import QUICK_BACK, TEST_PROFILES
 from tests.speech.conftest import sox_rms
-from tests.support.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
 
 pytestmark = pytest.mark.crossprocess
 

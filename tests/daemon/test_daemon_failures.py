@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import NotifyListener
 from tests.daemon.inprocess import DEADLINE_S, SimHandle, config_for, simulators, until_ready
-from tests.support.daemon import NotifyListener
 from treadctl.commands import StartProfile
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import DeviceRuntime

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.daemon import (
+from harness.daemon import (
     OP_SET_SPEED,
     OP_START,
     OP_STOP,
@@ -21,6 +20,7 @@ from tests.support.daemon import (
     read_retained,
     writes,
 )
+from tests.daemon.daemon_profiles import TEST_PROFILES
 
 pytestmark = pytest.mark.crossprocess
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.daemon import REPO_ROOT, DaemonRig, DeviceSpec, NotifyListener, poll
+from harness.daemon import REPO_ROOT, DaemonRig, DeviceSpec, NotifyListener, poll
 from treadctl.daemon.children import free_port
 
 pytestmark = pytest.mark.crossprocess

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import DaemonRig, DeviceSpec
 from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.daemon import DaemonRig, DeviceSpec
 
 pytestmark = pytest.mark.crossprocess
 

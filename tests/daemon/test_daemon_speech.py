@@ -12,9 +12,9 @@ from typing import Any
 
 import structlog.testing
 
+from harness.daemon import poll
 from tests.daemon.inprocess import SimHandle, config_for, simulators, until_ready
 from tests.speech.conftest import need, sox_rms, sox_seconds
-from tests.support.daemon import poll
 from treadctl.commands import EmergencyStop, Resume, StartProfile, Stop
 from treadctl.config.model import Config
 from treadctl.control.session import REST_OVER, TERMINAL, SessionState

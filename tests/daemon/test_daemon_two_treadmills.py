@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import OP_SET_SPEED, OP_START, DaemonRig, DeviceSpec, belt, writes
 from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.daemon import OP_SET_SPEED, OP_START, DaemonRig, DeviceSpec, belt, writes
 
 pytestmark = pytest.mark.crossprocess
 

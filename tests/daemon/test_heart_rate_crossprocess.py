@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import DaemonRig, DeviceSpec, to_toml
 from tests.daemon.test_heart_rate_scenarios import HR_RAMP
-from tests.support.daemon import DaemonRig, DeviceSpec, to_toml
 
 pytestmark = pytest.mark.crossprocess
 

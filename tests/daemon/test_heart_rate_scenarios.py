@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from harness.simulator import in_process_simulator
 from simulators.treadsim import HeartParams, Simulator, StrapOptions
 from tests.daemon.inprocess import DEADLINE_S, SPEEDUP, write_profiles
-from tests.support.simulator import in_process_simulator
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.cli.live import render_summary
 from treadctl.commands import StartProfile

@@ -9,9 +9,9 @@ import random
 import time
 from typing import Any
 
+from harness.daemon import DaemonRig
+from harness.mosquitto import find_binary
 from tests.faults.helpers import let_time_pass, start_session, wait_belt_stopped, wait_stop_write
-from tests.support.daemon import DaemonRig
-from tests.support.mosquitto import find_binary
 
 PREFIX = "treadctl/tm1"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.daemon import (
+from harness.daemon import (
     OP_REQUEST_CONTROL,
     OP_SET_SPEED,
     OP_START,
@@ -30,7 +30,7 @@ from tests.support.daemon import (
     wait_trace,
     writes,
 )
-from tests.support.simulator import SimProcess
+from harness.simulator import SimProcess
 
 LONG_RUN: pytest.MarkDecorator = pytest.mark.skipif(
     os.environ.get("TREADCTL_LONG_RUNS") != "1",

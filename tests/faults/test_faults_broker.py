@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import MqttProbe, read_retained
+from harness.mosquitto import Mosquitto
 from tests.faults.helpers import (
     OP_START,
     OP_STOP,
@@ -28,8 +30,6 @@ from tests.faults.helpers import (
     writes,
     writes_after,
 )
-from tests.support.daemon import MqttProbe, read_retained
-from tests.support.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import DaemonRig
 from tests.faults.helpers import (
     OP_START,
     assert_no_restart,
@@ -24,7 +25,6 @@ from tests.faults.helpers import (
     wait_event,
     writes_after,
 )
-from tests.support.daemon import DaemonRig
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

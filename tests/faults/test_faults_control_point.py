@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness.daemon import DaemonRig
 from tests.faults.helpers import (
     OP_SET_SPEED,
     assert_no_restart,
@@ -26,7 +27,6 @@ from tests.faults.helpers import (
     wait_stop_write,
     writes_after,
 )
-from tests.support.daemon import DaemonRig
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import wait_trace
 from tests.faults.helpers import (
     OP_SET_SPEED,
     OP_START,
@@ -26,7 +27,6 @@ from tests.faults.helpers import (
     writes,
     writes_after,
 )
-from tests.support.daemon import wait_trace
 from treadctl.safety.events import SAFETY_EVENTS
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import wait_trace
+from harness.simulator import simulator_process, stop_process
 from tests.faults.helpers import (
     OP_SET_SPEED,
     assert_no_restart,
@@ -24,8 +26,6 @@ from tests.faults.helpers import (
     wait_event,
     writes,
 )
-from tests.support.daemon import wait_trace
-from tests.support.simulator import simulator_process, stop_process
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness.daemon import DaemonRig, MqttProbe, poll
 from tests.faults.flood import FUZZ_TOPICS, flood_with_emergency_stop, garbage
 from tests.faults.helpers import (
     OP_START,
@@ -28,7 +29,6 @@ from tests.faults.helpers import (
     wait_belt_stopped,
     writes,
 )
-from tests.support.daemon import DaemonRig, MqttProbe, poll
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

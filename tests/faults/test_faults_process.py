@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import poll, read_retained
 from tests.faults.helpers import (
     OP_START,
     assert_no_restart,
@@ -29,7 +30,6 @@ from tests.faults.helpers import (
     wait_stop_write,
     writes,
 )
-from tests.support.daemon import poll, read_retained
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess]
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from harness.daemon import DaemonRig, MqttProbe
+from harness.mosquitto import Mosquitto
 from tests.faults.flood import flood_with_emergency_stop
 from tests.faults.helpers import (
     LONG_RUN,
@@ -35,8 +37,6 @@ from tests.faults.helpers import (
     wait_belt_stopped,
     writes,
 )
-from tests.support.daemon import DaemonRig, MqttProbe
-from tests.support.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.faults, pytest.mark.crossprocess, pytest.mark.slow, LONG_RUN]
 

@@ -1,6 +1,6 @@
 """A daemon killed (SIGKILL) mid-session loses at most the last 5 s of samples; the next daemon
 marks the session ``interrupted`` and keeps its samples. Real processes: simulator, daemon,
-Mosquitto (tests/support)."""
+Mosquitto (harness/)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import DaemonRig
 from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.daemon import DaemonRig
 from treadctl.history.records import Sample, SessionRecord
 from treadctl.history.store import HistoryStore, sqlite_url
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import DaemonRig
 from tests.daemon.daemon_profiles import TEST_PROFILES
-from tests.support.daemon import DaemonRig
 
 pytestmark = pytest.mark.crossprocess
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.history_export.sessions import (
+from harness.sessions import (
     finished,
     interrupted,
     journey,

@@ -9,7 +9,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.history_export.sessions import finished, interrupted, make_record, make_samples
+from harness.sessions import finished, interrupted, make_record, make_samples
 from treadctl.history.export import export_session
 from treadctl.history.export.csvfile import COLUMNS, FORMAT
 

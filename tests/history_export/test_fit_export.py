@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.history_export.decoded import decode_fit, named
-from tests.history_export.sessions import (
+from harness.sessions import (
     finished,
     interrupted,
     make_record,
     make_samples,
     running,
 )
+from tests.history_export.decoded import decode_fit, named
 from treadctl.history.export import export_session
 from treadctl.history.export.fit import SPORT_WALKING, SUB_SPORT_INDOOR_WALKING, fit_string
 from treadctl.history.export.segments import valid_hr

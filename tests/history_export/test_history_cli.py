@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.sessions import journey, make_record, make_samples
 from tests.history_export.decoded import decode_fit, named, tcx_schema
-from tests.history_export.sessions import journey, make_record, make_samples
 from treadctl.cli.main import main
 from treadctl.history.records import Sample, SessionRecord
 from treadctl.history.store import HistoryStore, StageChange, sqlite_url

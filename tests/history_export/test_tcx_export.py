@@ -8,8 +8,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.sessions import finished, interrupted, make_record, make_samples
 from tests.history_export.decoded import tcx_schema
-from tests.history_export.sessions import finished, interrupted, make_record, make_samples
 from treadctl.history.export import export_session
 from treadctl.history.export.tcx import NS, NS_EXT, xml_text
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from harness.mosquitto import Mosquitto, mosquitto
 from tests.mqtt.mqtt_watch import Watcher, watcher
-from tests.support.mosquitto import Mosquitto, mosquitto
 from treadctl.config.mqtt import MqttConfig
 
 __all__ = ["mosquitto", "settings_for", "watch"]

@@ -14,7 +14,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from tests.support.mosquitto import Mosquitto
+from harness.mosquitto import Mosquitto
 
 EXPECT_TIMEOUT_S = 10.0
 """A deadline against hangs, not a timing assertion."""

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.mosquitto import Mosquitto
 from tests.mqtt.mqtt_watch import Watcher, watcher
-from tests.support.mosquitto import Mosquitto
 from treadctl.commands import (
     Arm,
     Command,

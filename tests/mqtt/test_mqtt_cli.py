@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from harness.mosquitto import Mosquitto, find_binary
 from tests.mqtt.mqtt_watch import Watcher
-from tests.support.mosquitto import Mosquitto, find_binary
 from treadctl.commands import CommandResult, SetSpeed, Stop
 from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge

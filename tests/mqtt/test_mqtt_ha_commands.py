@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.mosquitto import Mosquitto, find_binary
 from tests.faults.flood import garbage
 from tests.mqtt.mqtt_watch import Watcher, watcher
-from tests.support.mosquitto import Mosquitto, find_binary
 from treadctl.commands import CommandResult, EmergencyStop
 from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge, Request

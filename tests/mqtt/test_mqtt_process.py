@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.mosquitto import Mosquitto
 from tests.mqtt.mqtt_watch import Watcher, watcher
-from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.crossprocess
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from harness.mosquitto import Mosquitto
 from tests.mqtt.mqtt_watch import Watcher
-from tests.support.mosquitto import Mosquitto
 from treadctl.commands import Arm, CommandResult
 from treadctl.config.mqtt import MqttConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge

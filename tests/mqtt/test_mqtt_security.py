@@ -10,8 +10,8 @@ import aiomqtt
 import pytest
 from pydantic import SecretStr
 
+from harness.mosquitto import Mosquitto, make_pki
 from tests.mqtt.mqtt_watch import watcher
-from tests.support.mosquitto import Mosquitto, make_pki
 from treadctl.commands import CommandResult, Pause, Stop
 from treadctl.config.mqtt import MqttConfig, MqttTlsConfig
 from treadctl.mqtt.bridge import BridgeDevice, MqttBridge, Request

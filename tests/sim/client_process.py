@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.support.simulator import central
+from harness.simulator import central
 
 
 async def main(spec: str) -> None:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.support.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
+from harness.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
 
 CAPTURE = Path(__file__).resolve().parents[1] / "data" / "citysports-cs-wp8.jsonl"
 SPEEDUP = 5.0

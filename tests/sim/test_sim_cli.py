@@ -8,11 +8,11 @@ import os
 
 import pytest
 
+from harness.simulator import in_process_simulator
 from simulators.treadsim.control_socket import condition_holds
 from simulators.treadsim.presets import load_preset, preset_from_toml, preset_names
 from simulators.treadsim.prompt import parse_line, run_prompt
 from simulators.treadsim.quirks import Quirk, parse_quirks
-from tests.support.simulator import in_process_simulator
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from harness.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
 from simulators.treadsim import Simulator
-from tests.support.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 

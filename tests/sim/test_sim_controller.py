@@ -16,7 +16,7 @@ from bumble.device import Device
 from bumble.host import Host
 from bumble.transport import open_transport
 
-from tests.support.simulator import central, in_process_simulator, wait_state
+from harness.simulator import central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 ABSENT = "F9:F9:F9:F9:F9:F9"

@@ -1,11 +1,11 @@
-"""The shared pytest fixtures of tests/support/simulator.py work as documented."""
+"""The shared pytest fixtures of harness/simulator.py work as documented."""
 
 from __future__ import annotations
 
 import pytest
 
+from harness.simulator import SimProcess, central, treadsim, treadsim_process
 from simulators.treadsim import Simulator
-from tests.support.simulator import SimProcess, central, treadsim, treadsim_process
 
 __all__ = ["treadsim", "treadsim_process"]  # fixtures, used by name below
 

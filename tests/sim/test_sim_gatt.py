@@ -9,7 +9,7 @@ import pytest
 from bumble import att
 from bumble.core import UUID, AdvertisingData
 
-from tests.support.simulator import central, in_process_simulator, wait_state
+from harness.simulator import central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 

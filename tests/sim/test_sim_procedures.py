@@ -9,7 +9,7 @@ import json
 import pytest
 from bumble import att
 
-from tests.support.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
+from harness.simulator import AttEvent, FtmsClient, central, in_process_simulator, wait_state
 
 SPEEDUP = 50.0
 

@@ -13,15 +13,15 @@ import pytest
 from bumble import att, core, hci
 from bumble.core import AdvertisingData
 
-from simulators.treadsim import Quirk
-from simulators.treadsim.cli import main
-from tests.support.simulator import (
+from harness.simulator import (
     REPO_ROOT,
     ControlError,
     central,
     simulator_process,
     stop_process,
 )
+from simulators.treadsim import Quirk
+from simulators.treadsim.cli import main
 
 pytestmark = pytest.mark.crossprocess
 

@@ -8,8 +8,8 @@ import pytest
 from bumble import att, core
 from bumble.core import AdvertisingData
 
+from harness.simulator import FtmsClient, central, in_process_simulator, wait_state
 from simulators.treadsim import Quirk
-from tests.support.simulator import FtmsClient, central, in_process_simulator, wait_state
 from treadctl.ftms import TreadmillData
 
 SPEEDUP = 50.0

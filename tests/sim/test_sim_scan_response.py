@@ -10,10 +10,10 @@ from bumble.core import AdvertisingData
 from bumble.device import Advertisement
 from bumble.link import LocalLink
 
+from harness.simulator import central, in_process_simulator
 from simulators.treadsim import SimController
 from simulators.treadsim.presets import load_preset
 from simulators.treadsim.wire import advertising_data
-from tests.support.simulator import central, in_process_simulator
 from treadctl.ble.backend import select
 from treadctl.ble.bumble_host import register_local_link
 from treadctl.ble.discovery import find_treadmill, scan

@@ -15,11 +15,7 @@ from pathlib import Path
 import pytest
 from bumble.core import UUID, AdvertisingData
 
-from simulators.treadsim.heart import Heart, HeartParams
-from simulators.treadsim.prompt import parse_line
-from simulators.treadsim.simulator import Simulator
-from simulators.treadsim.strap import STRAP_ADDRESS, StrapOptions
-from tests.support.simulator import (
+from harness.simulator import (
     Central,
     FtmsClient,
     central,
@@ -27,6 +23,10 @@ from tests.support.simulator import (
     simulator_process,
     wait_state,
 )
+from simulators.treadsim.heart import Heart, HeartParams
+from simulators.treadsim.prompt import parse_line
+from simulators.treadsim.simulator import Simulator
+from simulators.treadsim.strap import STRAP_ADDRESS, StrapOptions
 from treadctl.hrs import BatteryLevel, BodySensorLocation, HeartRateMeasurement, SensorContact
 
 SPEEDUP = 20.0

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.daemon import DaemonRig, poll, wait_trace
 from tests.faults.helpers import (
     OP_START,
     let_time_pass,
@@ -24,7 +25,6 @@ from tests.faults.helpers import (
     wait_stop_write,
 )
 from tests.speech.conftest import hanging_engine
-from tests.support.daemon import DaemonRig, poll, wait_trace
 from treadctl.speech import phrases
 
 pytestmark = [pytest.mark.crossprocess]

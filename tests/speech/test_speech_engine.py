@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import poll
 from tests.speech.conftest import hanging_engine, need, sox_rms, sox_seconds
-from tests.support.daemon import poll
 from treadctl.speech import phrases
 from treadctl.speech import speaker as speaker_module
 from treadctl.speech.engine import Interrupted, Player, Renderer, SpeechError, Voice

@@ -3,7 +3,7 @@
 Import it as ``support.mosquitto`` (``tests/`` is on ``sys.path`` because ``tests/conftest.py``
 sits in a directory without ``__init__.py``), e.g. in a ``conftest.py``::
 
-    from tests.support.mosquitto import Mosquitto, mosquitto  # noqa: F401  (re-export the fixture)
+    from harness.mosquitto import Mosquitto, mosquitto  # noqa: F401  (re-export the fixture)
 
 API
 ---

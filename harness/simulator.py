@@ -47,7 +47,7 @@ from bumble.transport.common import AsyncPipeSink
 
 from simulators.treadsim import SimController, SimState, Simulator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FTMS_UUID16 = 0x1826
 CLIENT_ADDRESS = "C0:00:00:00:00:01"
 DEFAULT_TIMEOUT = 10.0
@@ -441,7 +441,7 @@ async def simulator_process(
 
 
 # ====================================================================== fixtures
-# Import into a conftest.py to use: ``from tests.support.simulator import treadsim_process``.
+# Import into a conftest.py to use: ``from harness.simulator import treadsim_process``.
 FIXTURE_SPEEDUP = 20.0
 
 

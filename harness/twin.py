@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.simulator import DEFAULT_TIMEOUT, REPO_ROOT, stop_process
 from simulators.bluez_twin.bus import private_bus
-from tests.support.simulator import DEFAULT_TIMEOUT, REPO_ROOT, stop_process
 
 BIN_DIR = REPO_ROOT / "simulators" / "bluez_twin" / "bin"
 

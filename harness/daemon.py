@@ -1,12 +1,12 @@
 """Run ``treadctl run`` as a real process against simulator processes and a real Mosquitto.
 
-Import it as ``support.daemon`` (``tests/`` is on ``sys.path``; ``tests.support.daemon`` works
+Import it as ``support.daemon`` (``tests/`` is on ``sys.path``; ``harness.daemon`` works
 too). Everything waits on a condition with a deadline; nothing sleeps a fixed time. Every
 process it starts is stopped on the way out (SIGTERM, then SIGKILL).
 
 Typical use::
 
-    from tests.support.daemon import DaemonRig, DeviceSpec
+    from harness.daemon import DaemonRig, DeviceSpec
 
     async with DaemonRig(tmp_path, [DeviceSpec("tm1")], speedup=20) as rig:
         daemon = await rig.start_daemon()               # waits until every link is online
@@ -106,11 +106,11 @@ from typing import Any, TypeVar
 
 import aiomqtt
 
-from tests.support.mosquitto import Mosquitto
-from tests.support.simulator import SimProcess, simulator_process, stop_process
-from tests.support.twin import TwinProcess, twin_process
+from harness.mosquitto import Mosquitto
+from harness.simulator import SimProcess, simulator_process, stop_process
+from harness.twin import TwinProcess, twin_process
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WITHIN = 30.0
 """Deadline (seconds) against hangs; never a timing assertion."""
 
