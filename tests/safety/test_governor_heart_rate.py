@@ -73,8 +73,14 @@ def walk(gov: Governor, start: float, seconds: float, bpm: int | None) -> list[C
     return sent
 
 
-def speeds(cmds: list[Command]) -> list[int | None]:
-    return [c.value for c in cmds if c.kind == CommandKind.SET_SPEED]
+def speeds(cmds: list[Command]) -> list[int]:
+    """The speeds of the Set Target Speed commands (each carries one)."""
+    values: list[int] = []
+    for c in cmds:
+        if c.kind == CommandKind.SET_SPEED:
+            assert c.value is not None, c
+            values.append(c.value)
+    return values
 
 
 # ----------------------------------------------------------------------------- scenarios
