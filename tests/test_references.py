@@ -74,8 +74,8 @@ def test_nothing_cites_outside_the_repository() -> None:
 
 
 FTMS_SECTION = re.compile(r"§\s?([34](?:\.\d+)*)")
-OTHER_SPEC = re.compile(r"Core|Vol|Part|HRS|BAS|Heart Rate Service|Battery Service")
-"""Words that, just before a §, name another specification (Bluetooth Core, HRS, BAS)."""
+OTHER_SPEC = re.compile(r"Core|Vol|Part|HRS|BAS|Heart Rate Service|Battery Service|MQTT")
+"""Words that, just before a §, name another specification (Bluetooth Core, HRS, BAS, MQTT)."""
 
 
 def _ftms_sections() -> tuple[set[str], set[str]]:
