@@ -95,7 +95,8 @@ def _test_tree_names() -> set[str]:
 
 
 def test_test_helpers_are_imported_one_way() -> None:
-    """``from harness.mosquitto import Mosquitto`` (helpers shared with bench/) and
+    """``from harness.mosquitto import Mosquitto`` (helpers shared with bench/, formerly
+    tests/support) and
     ``from tests.mqtt.mqtt_watch import Watcher`` (helpers of one test directory): absolute,
     from the repository root; never relative, never by a bare directory or module name (which
     only worked when pytest happened to put that directory on sys.path)."""
@@ -113,6 +114,6 @@ def test_test_helpers_are_imported_one_way() -> None:
                 else:
                     continue
                 for module in modules:
-                    if module.startswith(".") or module.split(".")[0] in names:
+                    if module.startswith((".", "tests.support")) or module.split(".")[0] in names:
                         wrong.setdefault(path.relative_to(REPO).as_posix(), []).append(module)
     assert not wrong, f"import helpers as harness.<module> or tests.<dir>.<module>: {wrong}"
