@@ -42,6 +42,14 @@ def register(sub: Any) -> None:
         help="bumble (default): a Bumble host; bluez: bleak's BlueZ backend against the BlueZ "
         "twin on a private D-Bus (the Raspberry Pi path, docs/bluez-twin.md)",
     )
+    demo.add_argument(
+        "--sessions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a person's journey instead: N program sessions with start_next, rated, with the "
+        "stage decisions, exports and charts (time x60 unless --speedup is given)",
+    )
     demo.add_argument("--mqtt", metavar="HOST:PORT", help="use this broker")
     demo.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
     demo.add_argument(
@@ -145,6 +153,8 @@ def _demo(args: argparse.Namespace) -> int:
         print("treadctl: --speedup must be >= 1", file=sys.stderr)
         return EXIT_USAGE
     configure_logging("WARNING", "console", stream=sys.stderr)
+    if args.sessions is not None:
+        return _demo_journey(args)
     view = LiveView()
     options = DemoOptions(
         profile=args.profile,
@@ -173,6 +183,32 @@ def _demo(args: argparse.Namespace) -> int:
     view.message("")
     view.message(render_summary(summary))
     return EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
+
+
+def _demo_journey(args: argparse.Namespace) -> int:
+    from treadctl.daemon.demo_journey import DEFAULT_SPEEDUP, run_journey_demo  # noqa: PLC0415
+
+    if not 1 <= args.sessions <= 20:
+        print("treadctl: --sessions must be within 1..20", file=sys.stderr)
+        return EXIT_USAGE
+    speedup = DEFAULT_SPEEDUP if args.speedup == DEFAULT_DEMO_SPEEDUP else args.speedup
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    report = asyncio.run(
+        run_journey_demo(
+            args.sessions, speedup=speedup, preset=args.preset, workdir=args.workdir, say=say
+        )
+    )
+    say("")
+    say(f"{len(report.sessions)} sessions recorded in {report.history}")
+    for line in report.decisions:
+        say(f"  {line}")
+    for path in report.files:
+        say(f"  wrote {path}")
+    say(f"More: treadctl history list --history-url sqlite:///{report.history}")
+    return EXIT_OK if len(report.sessions) == args.sessions else EXIT_FAILED
 
 
 def _unwrap(exc: BaseException) -> BaseException:

@@ -97,6 +97,7 @@ class DaemonHistory:
         self._drafts: dict[str, dict[str, JsonValue]] = {
             d: _empty_draft() for d in self._device_ids
         }
+        self._recorded: dict[str, asyncio.Event] = {}
         self._shown: dict[str, str | None] = dict.fromkeys(self._device_ids)
         """The person whose journey each treadmill shows (None: the default person)."""
 
@@ -200,8 +201,20 @@ class DaemonHistory:
                 ended = recorder.finish(summary, clock.now())
                 self.writer.submit("end_session", lambda store: store.end_session(ended))
                 self._decisions.put_nowait((runtime.id, ended))
+                self._recorded.setdefault(session_id, asyncio.Event()).set()
             else:
                 self._flush(recorder)
+
+    async def wait_recorded(self, session_id: str, *, timeout_s: float) -> None:
+        """Until the end of ``session_id`` is written (or the deadline: HistoryError)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._recorded.setdefault(session_id, asyncio.Event()).wait()
+        except TimeoutError:
+            raise HistoryUnavailableError(
+                f"session {session_id} not recorded within {timeout_s:g} s", where=self.where
+            ) from None
+        await self.writer.call("barrier", lambda _store: None, timeout_s=timeout_s)
 
     def _flush(self, recorder: SessionRecorder) -> None:
         batch = recorder.take_samples()
