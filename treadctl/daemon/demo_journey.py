@@ -60,7 +60,7 @@ class _QuietView:
         self._say = say
         self._last: tuple[object, ...] | None = None
 
-    def show(self, snap: SessionSnapshot) -> None:
+    def show(self, snap: SessionSnapshot, heart_rate: str | None = None) -> None:
         key = (snap.segment_index,) if snap.segment_name else (snap.state,)
         if key != self._last:
             self._last = key
