@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
         default=None,
         metavar="N",
         help="a person's journey instead: N program sessions with start_next, rated, with the "
-        "stage decisions, exports and charts (time x60 unless --speedup is given)",
+        "stage decisions, exports and charts (time x30 unless --speedup is given)",
     )
     demo.add_argument("--mqtt", metavar="HOST:PORT", help="use this broker")
     demo.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
