@@ -400,7 +400,7 @@ class TreadmillLink:
                 await client.write_gatt_char(cp, data, response=True)
 
             self._channel = ControlChannel(write, deadline_s=opts.control_timeout_s)
-            # Required: without its indications no procedure can complete (FTMS §4.16.1), so a
+            # Required: without its indications no procedure can complete (FTMS §4.16.3), so a
             # failed subscription fails the set-up and the supervisor tries again.
             await self._subscribe(CONTROL_POINT_UUID16, self._on_control_point, required=True)
         await self._subscribe(MACHINE_STATUS_UUID16, self._on_status)
