@@ -635,7 +635,7 @@ async def test_telemetry_is_rate_limited(
 async def test_client_socket_has_tcp_nodelay(bridge: MqttBridge) -> None:
     # Read back from the live socket (through aiomqtt's paho client: there is no public
     # accessor); this is what turns 44 ms round trips into ~1 ms (docs/references.md#mqtt-aiomqtt).
-    client = bridge._client
+    client = bridge._broker.client
     assert client is not None
     sock = client._client.socket()
     assert isinstance(sock, socket.socket)

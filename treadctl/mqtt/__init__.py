@@ -6,6 +6,7 @@ replies), :mod:`~treadctl.mqtt.outbound` (state, telemetry, events, profiles),
 :mod:`~treadctl.mqtt.inbox` (which command runs, which is refused) and
 :mod:`~treadctl.mqtt.outbox` (what is published, in which order). The aiomqtt adapter is
 :mod:`treadctl.mqtt.bridge` (``MqttBridge``, the connection and its tasks) with
+:mod:`treadctl.mqtt.connection` (one broker connection after the other) and
 :mod:`treadctl.mqtt.client` (client, subscriptions, batches); its settings are
 :class:`treadctl.config.mqtt.MqttConfig` (the `[mqtt]` configuration section itself).
 Reconnect delays: :mod:`treadctl.backoff`.

@@ -19,12 +19,12 @@ Emergency stops are delivered ahead of everything else, also while the device's 
 by :meth:`MqttBridge.emergency_requests` when someone iterates it (a dedicated task in the
 daemon), otherwise first in :meth:`MqttBridge.requests`.
 
-Connection: a **new** ``aiomqtt.Client`` per attempt (a re-entered client was seen reporting
-"connected" without a CONNACK after an unexpected disconnect, aiomqtt #288/#369), with backoff;
-``TCP_NODELAY`` on the socket; the will ``<prefix>/bridge/state = offline`` (retained); a clean
-session each time, so the broker keeps nothing for us while we are away and no command is ever
-replayed; on every (re)connect: subscribe, then re-publish discovery, bridge state,
-availability, state and profiles. On a clean exit: device availability and bridge ``offline``.
+Connection (:mod:`treadctl.mqtt.connection`): a **new** ``aiomqtt.Client`` per attempt, with
+backoff; ``TCP_NODELAY`` on the socket; the will ``<prefix>/bridge/state = offline``
+(retained); a clean session each time, so the broker keeps nothing for us while we are away and
+no command is ever replayed; on every (re)connect: subscribe, then re-publish discovery, bridge
+state, availability, state and profiles. On a clean exit: device availability and bridge
+``offline``.
 
 Publishing: each flush issues its QoS 1 publishes in order (replies first, then the retained
 topics, then events and telemetry) and then awaits their acknowledgements together, so one
@@ -38,7 +38,6 @@ duplicate transactions) is the inbox's decision, see :mod:`treadctl.mqtt.inbox`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -50,11 +49,11 @@ import aiomqtt
 import structlog
 
 from treadctl import __version__
-from treadctl.backoff import backoff_delay
 from treadctl.commands import JsonValue
 from treadctl.config.mqtt import MqttConfig
 from treadctl.errors import LocalProtocolError
-from treadctl.mqtt.client import inbound_message, new_client, publish_batch, subscribe
+from treadctl.mqtt.client import inbound_message
+from treadctl.mqtt.connection import BrokerConnection
 from treadctl.mqtt.discovery import Origin
 from treadctl.mqtt.inbox import (
     AlreadyRepliedError,
@@ -67,7 +66,7 @@ from treadctl.mqtt.inbox import (
     Request,
 )
 from treadctl.mqtt.outbound import BridgeEvent, DeviceState, ProfileSummary
-from treadctl.mqtt.outbox import ONLINE, Outbox, OutboxDevice
+from treadctl.mqtt.outbox import Outbox, OutboxDevice
 from treadctl.mqtt.requests import Limits
 from treadctl.mqtt.topics import Topics, check_device_id
 from treadctl.observations import DeviceInfo, Reading
@@ -99,10 +98,6 @@ class BridgeDevice:
 
     def __post_init__(self) -> None:
         check_device_id(self.id)
-
-
-class _Closing(Exception):
-    """Raised inside a connection's task group to end it cleanly."""
 
 
 class MqttBridge:
@@ -161,14 +156,11 @@ class MqttBridge:
             clock=clock,
             on_reply=self._send_replies,
         )
-        self._dropped_logged = 0
-        self._wake = asyncio.Event()
-        self._birth = asyncio.Event()
-        self._closing = asyncio.Event()
-        self._connected = asyncio.Event()
-        self._client: aiomqtt.Client | None = None
-        self.connections = 0
-        """How many times the bridge has connected (for logs and tests)."""
+        self._broker = BrokerConnection(
+            settings, self._topics, self._outbox, self._on_message, self._rng
+        )
+        self._wake = self._broker.wake
+        self._closing = self._broker.closing
         self._waiters: set[asyncio.Event] = set()
         self._emergency_consumers = 0
         self._tg: asyncio.TaskGroup | None = None
@@ -180,7 +172,7 @@ class MqttBridge:
             raise LocalProtocolError("MqttBridge is not reusable")
         self._tg = asyncio.TaskGroup()
         await self._tg.__aenter__()
-        self._tg.create_task(self._supervise(), name="mqtt-bridge")
+        self._tg.create_task(self._broker.run(), name="mqtt-bridge")
         return self
 
     async def __aexit__(
@@ -212,11 +204,16 @@ class MqttBridge:
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self._broker.connected.is_set()
+
+    @property
+    def connections(self) -> int:
+        """How many times the bridge has connected (for logs and tests)."""
+        return self._broker.connections
 
     async def wait_connected(self) -> None:
         """Until the bridge is connected and has subscribed (it may drop again at any time)."""
-        await self._connected.wait()
+        await self._broker.connected.wait()
 
     # --- requests ---------------------------------------------------------------------------------
 
@@ -289,7 +286,7 @@ class MqttBridge:
     async def publish_telemetry(self, device: str, reading: Reading) -> None:
         """One merged Treadmill Data record; rate limited; dropped while disconnected."""
         self._check(device)
-        if self._client is None:
+        if self._broker.client is None:
             return
         if self._outbox.telemetry(device, reading, now=self._clock(), wall_time=self._wall()):
             self._wake.set()
@@ -322,12 +319,6 @@ class MqttBridge:
 
     def _on_message(self, message: aiomqtt.Message) -> None:
         topic = message.topic.value
-        payload = message.payload if isinstance(message.payload, bytes) else b""
-        if topic == self._topics.ha_status:
-            if payload == ONLINE and not message.retain:
-                log.info("home assistant online, re-publishing discovery soon")
-                self._birth.set()
-            return
         receipt = self._inbox.receive(inbound_message(message), wall_now=self._wall())
         if isinstance(receipt, Dropped):
             log.warning("mqtt message ignored", topic=topic, reason=receipt.reason)
@@ -341,115 +332,3 @@ class MqttBridge:
             request = receipt.request
             log.info("mqtt command", device=request.device, command=repr(request.command))
             self._wake_requests()
-
-    # --- internals: connection ----------------------------------------------------------------
-
-    async def _supervise(self) -> None:
-        failures = 0  # consecutive, since the last connection that came up
-        while not self._closing.is_set():
-            client = new_client(self._settings, self._topics.bridge_state)
-            was_connected = self.connections
-            try:
-                async with client:
-                    await self._serve(client)
-            except* aiomqtt.MqttError as group:
-                log.warning(
-                    "mqtt connection lost"
-                    if self.connections > was_connected
-                    else "mqtt connect failed",
-                    host=self._settings.host,
-                    port=self._settings.port,
-                    error="; ".join(str(e) for e in group.exceptions),
-                )
-            finally:
-                self._client = None
-                self._connected.clear()
-            if self.connections > was_connected:
-                failures = 0
-            if self._closing.is_set():
-                break
-            failures += 1
-            delay = backoff_delay(
-                failures,
-                initial_s=self._settings.backoff_initial_s,
-                maximum_s=self._settings.backoff_max_s,
-                jitter=self._rng.random(),
-            )
-            await self._wait_closing(delay)
-
-    async def _wait_closing(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._closing.wait()
-
-    async def _serve(self, client: aiomqtt.Client) -> None:
-        refused = await subscribe(client, self._topics, self._settings)
-        if refused:
-            log.error("mqtt subscriptions refused (broker ACL?)", topics=refused)
-        self._client = client
-        self.connections += 1
-        self._outbox.republish_all()
-        self._wake.set()
-        self._connected.set()
-        log.info("mqtt connected", host=self._settings.host, connections=self.connections)
-        try:
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._read(client))
-                tg.create_task(self._write(client))
-                tg.create_task(self._republish_after_birth())
-                await self._closing.wait()
-                raise _Closing
-        except* _Closing:
-            pass
-        # Clean exit: say so (the will only fires on an unexpected disconnect).
-        self._client = None
-        self._connected.clear()
-        self._outbox.offline()
-        try:
-            async with asyncio.timeout(GOODBYE_TIMEOUT_S):
-                await self._flush(client)
-        except TimeoutError:
-            log.warning("mqtt goodbye not acknowledged in time")
-        else:
-            log.info("mqtt bridge offline")
-
-    async def _read(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            try:
-                self._on_message(message)
-            except Exception:  # a bad message must not stop the bridge
-                log.exception("mqtt message handling failed", topic=message.topic.value)
-
-    async def _write(self, client: aiomqtt.Client) -> None:
-        while not self._closing.is_set():
-            await self._wake.wait()
-            self._wake.clear()
-            if self._closing.is_set():
-                return
-            await self._flush(client)
-
-    async def _flush(self, client: aiomqtt.Client) -> None:
-        batch = self._outbox.take()
-        self._log_dropped()
-        if batch:
-            await publish_batch(client, batch, self._outbox.restore)
-
-    def _log_dropped(self) -> None:
-        if self._outbox.dropped > self._dropped_logged:
-            log.warning(
-                "mqtt outgoing queue full, dropped oldest",
-                dropped=self._outbox.dropped - self._dropped_logged,
-            )
-            self._dropped_logged = self._outbox.dropped
-
-    async def _republish_after_birth(self) -> None:
-        while True:
-            await self._birth.wait()
-            self._birth.clear()
-            # Home Assistant asks for a short random delay so that not every device answers its
-            # birth message at once (docs/references.md#ha-discovery).
-            await self._wait_closing(self._rng.uniform(0, self._settings.birth_delay_max_s))
-            if self._closing.is_set():
-                return
-            self._outbox.republish_all()
-            self._wake.set()
