@@ -177,6 +177,9 @@ async def simulator(
 class DeviceSpec:
     id: str
     transport: str
+    backend: str = "bumble"
+    """``bluez``: reached through the BlueZ twin (``transport`` unused; the daemon's environment
+    names the twin's bus, bench/bench_bluez.py)."""
 
 
 def config_toml(
@@ -190,8 +193,8 @@ def config_toml(
             'name = "treadsim"',
             "has_handrails = true",
             "simulator = true",
-            'backend = "bumble"',
-            f'transport = "{d.transport}"',
+            f'backend = "{d.backend}"',
+            *([f'transport = "{d.transport}"'] if d.backend == "bumble" else []),
             "",
         ]
     lines += [
@@ -237,8 +240,13 @@ async def daemon(
     broker_port: int,
     *,
     importtime: bool = False,
+    env: dict[str, str] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> AsyncIterator[Daemon]:
-    """Start ``treadctl run`` and wait for its ``READY=1`` (raises if it never comes)."""
+    """Start ``treadctl run`` and wait for its ``READY=1`` (raises if it never comes).
+
+    ``env``: added to the environment; ``wrapper``: a command the daemon's command line is
+    appended to (e.g. a shell that enters a cgroup and execs it)."""
     ensure_dir(workdir)
     config = workdir / f"{name}.toml"
     state = workdir / f"{name}-state"
@@ -255,11 +263,11 @@ async def daemon(
                "import sys; from treadctl.cli.main import main; sys.exit(main())"]  # fmt: skip
     else:
         cmd = [treadctl_script()]
-    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
+    environ = dict(os.environ, NOTIFY_SOCKET=str(notify_path), **(env or {}))
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        *cmd, "run", "--config", str(config),
-        cwd=workdir, env=env,
+        *wrapper, *cmd, "run", "--config", str(config),
+        cwd=workdir, env=environ,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
