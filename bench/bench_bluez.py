@@ -33,10 +33,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import parts, rig  # noqa: E402
-from bench.stats import machine, now_iso, summary_ms  # noqa: E402
 from tests.support.mosquitto import Mosquitto  # noqa: E402
 from tests.support.twin import twin_process  # noqa: E402
+
+from bench import parts, rig  # noqa: E402
+from bench.stats import machine, now_iso, summary_ms  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "results" / "bluez.json"
 BUDGET_QUOTA_US = 10_000
