@@ -216,6 +216,12 @@ async def test_a_locked_database_never_delays_an_emergency_stop(tmp_path: Path) 
             await logs.wait("history_recovered")
             record = await last_ended(daemon, "ann")
             assert (record.end_reason, record.abort_reason) == ("aborted", "emergency_stop")
+            # Nothing lost: the writes the locked database refused were kept and written after.
+            store = await settled(daemon)
+            kept = store.samples(record.id)
+            store.close()
+            assert kept[0].t_s < 1.0
+            assert all(b.t_s - a.t_s <= 1.5 for a, b in itertools.pairwise(kept))
             store.close()
             daemon.request_stop("test over")
             await running

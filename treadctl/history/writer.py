@@ -2,8 +2,10 @@
 
 Nothing on the event loop waits for the database (docs/safety.md rule 7, docs/history.md):
 
-- :meth:`HistoryWriter.submit` puts an operation on a bounded queue and returns at once; a full
-  queue drops the operation and reports it (the session goes on, the belt never waits);
+- :meth:`HistoryWriter.submit` puts a write on a bounded queue and returns at once; a full
+  queue drops the write and reports it (the session goes on, the belt never waits). A write
+  the database fails (locked, full, read-only, unreachable) is kept, in order, in a bounded
+  backlog and written when the database works again: a stall loses nothing;
 - :meth:`HistoryWriter.call` is for the few reads a command needs: it awaits the answer with a
   deadline, on the caller's task only (never the stop path);
 - every failure (unreachable, stalled, full, read-only or corrupt database, a dropped
@@ -17,6 +19,7 @@ most once per :data:`REOPEN_INTERVAL_S`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import queue
@@ -82,6 +85,10 @@ class HistoryWriter:
         self._last_open_attempt = float("-inf")
         self._last_open_error: HistoryError | None = None
         self._failing = False
+        self._last_message = ""
+        self._last_failure: HistoryError | None = None
+        self._backlog: collections.deque[_Job] = collections.deque()
+        self._backlog_limit = queue_size
         self._finished = asyncio.Event()
         self.dropped = 0
         """Operations dropped because the queue was full."""
@@ -194,25 +201,77 @@ class HistoryWriter:
                     loop.call_soon_threadsafe(self._finished.set)
 
     def _run(self, job: _Job) -> None:
-        if job.future is not None and not job.future.set_running_or_notify_cancel():
+        if job.future is None:
+            # A write: kept, in order, until the database takes it (or the backlog is full).
+            self._backlog.append(job)
+            if len(self._backlog) > self._backlog_limit:
+                dropped = self._backlog.popleft()
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 100 == 0:
+                    self._note(
+                        False,
+                        dropped.name,
+                        f"history backlog full; {self.dropped} write(s) dropped so far",
+                    )
+            self._drain()
+            return
+        if not job.future.set_running_or_notify_cancel():
+            return
+        if not self._drain():
+            job.future.set_exception(
+                self._last_failure
+                or HistoryUnavailableError("the database is failing", where=self.where)
+            )
             return
         try:
             result = job.run(self._open())
         except Exception as exc:
-            database = isinstance(exc, HistoryUnavailableError | HistoryCorruptError)
-            if database and self._store is not None:
-                # Connection-level trouble: open afresh next time.
-                self._store.close()
-                self._store = None
-            if job.future is not None:
-                job.future.set_exception(exc)
-                if isinstance(exc, HistoryError) and not database:
-                    return  # a refusal (e.g. a rating for another person): the caller's answer
-            self._failing = True
-            self._note(False, job.name, str(exc))
+            job.future.set_exception(exc)
+            if isinstance(exc, HistoryError) and not _database_trouble(exc):
+                return  # a refusal (e.g. a rating for another person): the caller's answer
+            self._failed(job.name, exc)
             return
-        if job.future is not None:
-            job.future.set_result(result)
+        job.future.set_result(result)
+        self._recovered(job.name)
+
+    def _drain(self) -> bool:
+        """Write the backlog in order; False when the database fails (the rest is kept)."""
+        while self._backlog:
+            job = self._backlog[0]
+            try:
+                job.run(self._open())
+            except Exception as exc:
+                if _database_trouble(exc):
+                    self._failed(job.name, exc)
+                    return False
+                # Not the database's fault (a bug, a refused value): retrying cannot help.
+                self._backlog.popleft()
+                self._note(False, job.name, f"write refused, dropped: {exc}")
+                continue
+            self._backlog.popleft()
+            self._recovered(job.name)
+        return True
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        if self._store is not None:
+            # Connection-level trouble: open afresh next time.
+            self._store.close()
+            self._store = None
+        self._last_failure = exc if isinstance(exc, HistoryError) else None
+        if not self._failing or str(exc) != self._last_message:
+            self._note(False, operation, str(exc))
+        self._failing = True
+        self._last_message = str(exc)
+
+    def _recovered(self, operation: str) -> None:
         if self._failing:
             self._failing = False
-            self._note(True, job.name, "the history database works again")
+            self._last_message = ""
+            self._note(True, operation, "the history database works again")
+
+
+def _database_trouble(exc: Exception) -> bool:
+    """A failure of the database itself (worth retrying), as opposed to a refusal or a bug."""
+    return isinstance(exc, HistoryUnavailableError | HistoryCorruptError) or not isinstance(
+        exc, HistoryError | ValueError | TypeError
+    )
