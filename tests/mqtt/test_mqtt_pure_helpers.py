@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from treadctl.commands import CommandResult, SetSpeed, Stop
+from treadctl.daemon.mqtt_sink import whole_seconds
 from treadctl.mqtt.outbound import TelemetryThrottle
 from treadctl.mqtt.topics import Channel, CommandTopic, Topics, check_device_id
 from treadctl.mqtt.transactions import Answered, Conflict, InFlight, New, TransactionCache
@@ -66,3 +67,10 @@ def test_bad_prefixes_are_refused(prefix: str) -> None:
 def test_bad_device_ids_are_refused(device: str) -> None:
     with pytest.raises(ValueError, match="device id"):
         check_device_id(device)
+
+
+def test_remaining_arming_time_is_whole_seconds_rounded_up() -> None:
+    assert whole_seconds(None) is None
+    assert whole_seconds(119.2) == 120.0
+    assert whole_seconds(0.3) == 1.0
+    assert whole_seconds(5.0) == 5.0

@@ -7,6 +7,7 @@ Only the daemon imports both the control layer and the MQTT adapter; this is whe
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 
 from treadctl.commands import JsonValue
@@ -101,7 +102,7 @@ def device_state(runtime: DeviceRuntime) -> DeviceState:
             max_incline=gov.incline_cap if info.incline_range is not None else None,
         ),
         armed=runtime.arming.armed(now),
-        armed_remaining_s=runtime.arming.remaining_s(now),
+        armed_remaining_s=whole_seconds(runtime.arming.remaining_s(now)),
         last_error=runtime.last_error
         or (snap.reason if snap.state == SessionState.ABORTED else None),
         link_error=None if runtime.link_up else runtime.link_error,
@@ -120,6 +121,13 @@ def heart_rate_state(runtime: DeviceRuntime) -> HeartRateState | None:
         return None
     bpm = reading.heart_rate_bpm or None  # 0: no hands on the grips
     return HeartRateState(bpm=bpm, source="treadmill")
+
+
+def whole_seconds(seconds: float | None) -> float | None:
+    """A remaining time in whole seconds, rounded up (0.3 s left is 1 s, never 0 while armed).
+    In the state so that it changes once a second, not with every telemetry record (each change
+    is a retained state message, docs/benchmarks.md)."""
+    return None if seconds is None else float(math.ceil(seconds))
 
 
 def profile_summary(profile: Profile) -> ProfileSummary:
