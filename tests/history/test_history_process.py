@@ -52,7 +52,12 @@ async def test_sigkill_leaves_an_interrupted_session_with_its_samples(tmp_path: 
         assert store.session(session_id).running
         assert len(killed_at) >= len(before)
 
+        since = rig.mqtt.mark()
         await rig.start_daemon()
+        event = await rig.mqtt.wait_json(
+            "treadctl/tm1/event", lambda e: e["kind"] == "session_interrupted", since=since
+        )
+        assert event["data"]["session"] == session_id
         record: SessionRecord = await until(  # type: ignore[assignment]
             lambda s: s.session(session_id), store, lambda r: not r.running
         )

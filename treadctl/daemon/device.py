@@ -95,13 +95,20 @@ at about 0.3 km/h per second (docs/references.md#ftms-devices), so 4.0 km/h (the
 
 
 class UnknownPersonError(TreadctlError):
-    """A command names a person who is not in ``[[people]]``."""
+    """A command names a person who is not in ``[[people]]`` (``person`` None: it names
+    nobody and there is no default person)."""
 
-    def __init__(self, person: str, known: list[str]) -> None:
+    def __init__(self, person: str | None, known: list[str]) -> None:
         self.person = person
-        super().__init__(
-            f"no person {person!r} is configured (known: {', '.join(known) or 'none'})"
-        )
+        names = ", ".join(known) or "none"
+        if person is None:
+            text = (
+                f"no default person: several are configured ({names}) and none is the default; "
+                "name one, or set default = true on one"
+            )
+        else:
+            text = f"no person {person!r} is configured (known: {names})"
+        super().__init__(text)
 
 
 def _anyone(person: str | None) -> str:

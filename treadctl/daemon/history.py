@@ -117,7 +117,11 @@ class DaemonHistory:
         await self.writer.__aenter__()
         # First in the queue, so before any session of this run is written.
         self._interrupted = self.writer.enqueue(
-            "mark_interrupted", lambda store: store.mark_interrupted(self._device_ids)
+            "mark_interrupted",
+            lambda store: [
+                (sid, store.session(sid).treadmill_id)
+                for sid in store.mark_interrupted(self._device_ids)
+            ],
         )
         return self
 
@@ -138,7 +142,7 @@ class DaemonHistory:
         except KeyError:
             raise UnknownPersonError(str(person_id), [p.id for p in self.config.people]) from None
         if found is None:
-            raise UnknownPersonError("(default)", [p.id for p in self.config.people]) from None
+            raise UnknownPersonError(None, [p.id for p in self.config.people]) from None
         return Person(found.id, found.program)
 
     def person_id(self, person_id: str | None) -> str:
@@ -337,13 +341,14 @@ class DaemonHistory:
             except HistoryError as exc:
                 self._log("history_unavailable", where=self.where, error=str(exc))
             else:
-                for session_id in ids:
-                    self._log("session_interrupted", session=session_id)
-                    for device in self._device_ids:
-                        await self._event(
-                            device, "session_interrupted", session_id, {"session": session_id}
-                        )
-                        break
+                for session_id, device in ids:
+                    self._log("session_interrupted", session=session_id, device=device)
+                    await self._event(
+                        device,
+                        "session_interrupted",
+                        f"session {session_id} was interrupted (the daemon stopped during it)",
+                        {"session": session_id},
+                    )
             for device in self._device_ids:
                 await self.publish_summary(device, None)
 
