@@ -310,3 +310,13 @@ def test_a_persons_rise_is_refused_while_holding_a_fall_is_not() -> None:
         gov.request_speed(160, t + 6)
     assert gov.state().target_speed == 150  # nothing changed
     assert gov.request_speed(140, t + 6) == 140  # slowing down is always allowed
+
+
+def test_removing_the_guard_leaves_no_hold_behind() -> None:
+    gov, t = running_with_guard(target=150)
+    walk(gov, t, 3, 110)
+    assert gov.state().heart_rate_hold is not None
+    gov.heart_rate = None  # a session for someone without heart-rate limits
+    assert speeds(walk(gov, t + 3, 2, None)) == [110, 120]
+    st = gov.state()
+    assert (st.heart_rate_hold, st.heart_rate_hold_kind, st.heart_rate_bpm) == (None, None, None)

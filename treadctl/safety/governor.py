@@ -480,6 +480,11 @@ class Governor:
         down (at most RAMP_DOWN_MAX_S), then latch, which stops the belt."""
         guard = self.heart_rate
         if guard is None:
+            # No guard (any more): nothing of a former one may linger.
+            if self._hr_hold is not None:
+                self._note(now, "heart-rate hold ended (no heart-rate guard)")
+            self._hr_hold = self._hr_hold_kind = self._hr_bpm = None
+            self._hr_stop = self._hr_deadline = None
             return
         verdict = guard.verdict(now)
         self._hr_bpm = verdict.bpm
