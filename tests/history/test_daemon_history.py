@@ -31,7 +31,7 @@ stages:
 """
 
 
-def history_config(tmp_path: Path, transport: str) -> Config:
+def history_config(tmp_path: Path, transport: str, url: str | None = None) -> Config:
     base = config_for(tmp_path, [("tm1", transport)])
     programs = tmp_path / "programs"
     programs.mkdir()
@@ -40,7 +40,7 @@ def history_config(tmp_path: Path, transport: str) -> Config:
         {
             **base.model_dump(mode="json"),
             "people": [{"id": "ann", "name": "Ann", "program": "test-steps"}],
-            "history": {"programs_dir": str(programs)},
+            "history": {"programs_dir": str(programs), "url": url},
         }
     )
 
@@ -225,3 +225,30 @@ async def test_a_locked_database_never_delays_an_emergency_stop(tmp_path: Path) 
             store.close()
             daemon.request_stop("test over")
             await running
+
+
+async def test_the_daemon_records_into_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    async with simulators(1) as (sim,):
+        daemon = Daemon(history_config(tmp_path, sim.transport, postgres_url), logger=Logs())
+        async with asyncio.TaskGroup() as tg:
+            running = tg.create_task(daemon.run(handle_signals=False))
+            await until_ready(daemon)
+            started = await daemon.journey_command("tm1", StartNext(), local=True)
+            assert started.ok, started
+            await asyncio.wait_for(daemon.devices["tm1"].results.get(), DEADLINE_S)
+            record = await last_ended(daemon, "ann")
+            rated = await daemon.journey_command(
+                "tm1", RateSession(pain=1, difficulty="easy", session=record.id), local=True
+            )
+            assert rated.ok, rated
+            daemon.request_stop("test over")
+            await running
+    store = HistoryStore.open(postgres_url)
+    try:
+        [session] = store.sessions(person_id="ann")
+        assert (session.end_reason, session.stage, session.program) == ("finished", 1, "test-steps")
+        assert session.rating is not None
+        assert len(store.samples(session.id)) >= 55
+        assert not (tmp_path / "history.sqlite3").exists()
+    finally:
+        store.close()
