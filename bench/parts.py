@@ -91,7 +91,8 @@ def state_before_reply(
     commands: Sequence[tuple[str, float, float]], arrivals: Sequence[float]
 ) -> dict[str, Any]:
     """Replies split by whether a state message of the device arrived between the command's
-    publication and its reply (the bridge sends retained state ahead of replies)."""
+    publication and its reply (the bridge sends replies ahead of retained state; a state message
+    in between was published before the reply was queued, docs/benchmarks.md)."""
     behind: list[float] = []
     alone: list[float] = []
     for _, sent, replied in commands:
