@@ -1,6 +1,7 @@
 """The heart-rate guard across processes: ``treadsim --strap`` (treadmill and chest strap on one
-virtual radio), ``treadctl run`` and Mosquitto. What Home Assistant would see (state keys and
-events) and what the treadmill received (the simulator's trace)."""
+virtual radio), ``treadctl run`` (Bumble backend, or BlueZ through the BlueZ twin) and
+Mosquitto. What Home Assistant would see (state keys and events) and what the treadmill received
+(the simulator's trace)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,18 @@ def _speed(record: dict[str, object]) -> int:
     return int.from_bytes(bytes.fromhex(str(record["hex"]))[1:3], "little")
 
 
-async def test_hold_on_mqtt_then_the_hard_limit_stops_the_belt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["bumble", "bluez"])
+async def test_hold_on_mqtt_then_the_hard_limit_stops_the_belt(
+    tmp_path: Path, backend: str
+) -> None:
+    """``bumble``: the daemon's Bumble host reaches treadmill and strap; ``bluez``: bleak's
+    BlueZ backend, unchanged, through the BlueZ twin (one adapter, two connections)."""
     rig = DaemonRig(
         tmp_path,
         (DeviceSpec("tm1", sim_args=STRAP),),
         profiles={"hr-ramp": HR_RAMP},
         extra_config={"people": [{"id": "ann", "name": "Ann", "hr_max_bpm": 150}]},
+        backend=backend,
     )
     async with rig:
         config = rig.config()
