@@ -17,50 +17,42 @@ Two ways in (see ``docs/home-assistant.md``):
   optional ``transaction`` (string or integer, echoed in the reply) and ``timestamp`` (Unix
   seconds; refused when older than the configured age).
 
-Only the value's *type and form* are checked here (finite numbers, non-negative speed, the FTMS
-wire range). Caps are the governor's: an over-cap speed is accepted here and refused there.
+What each payload means is :mod:`treadctl.mqtt.payloads`: only the value's *type and form* are
+checked (finite numbers, non-negative speed, the FTMS wire range). Caps are the governor's: an
+over-cap speed is accepted here and refused there.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TypeAlias, cast
 
-from treadctl.commands import (
-    RATING_DIFFICULTIES,
-    Arm,
-    Command,
-    CommandName,
-    CommandResult,
-    Disarm,
-    EmergencyStop,
-    ErrorCode,
-    JsonValue,
-    Pause,
-    RateSession,
-    RatingDraft,
-    ReloadProfiles,
-    Resume,
-    SelectProfile,
-    SetIncline,
-    SetSpeed,
-    SkipSegment,
-    StartNext,
-    StartProfile,
-    Stop,
-    SubmitRating,
+from treadctl.commands import Command, CommandResult, ErrorCode, JsonValue
+from treadctl.mqtt.payloads import (
+    PayloadError,
+    Transaction,
+    from_request,
+    from_set,
+    is_number,
+    json_object,
+    transaction_of,
 )
 from treadctl.mqtt.topics import Channel, Topics
 
-Transaction: TypeAlias = str | int
-
-MAX_TRANSACTION_CHARS = 128
-MAX_PROFILE_CHARS = 128
-PRESS = "PRESS"  # Home Assistant MQTT button default payload_press
+__all__ = [
+    "Accepted",
+    "Ignored",
+    "Inbound",
+    "Interpretation",
+    "Limits",
+    "Rejected",
+    "ReplyTo",
+    "Transaction",
+    "encode_reply",
+    "interpret",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +116,6 @@ class Ignored:
 Interpretation: TypeAlias = Accepted | Rejected | Ignored
 
 
-class _Invalid(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def interpret(
     inbound: Inbound,
     *,
@@ -183,18 +168,18 @@ def interpret(
 
     if parsed.channel is Channel.SET:
         try:
-            command = _from_set(parsed.name, text)
-        except _Invalid as exc:
+            command = from_set(parsed.name, text)
+        except PayloadError as exc:
             return reject(exc.code, exc.message)
         return Accepted(reply_to, command, max_wait, stale_code)
 
     try:
-        body = _json_object(text)
-    except _Invalid as exc:
+        body = json_object(text)
+    except PayloadError as exc:
         return reject(exc.code, exc.message)
     try:
-        transaction = _transaction(body)
-    except _Invalid as exc:
+        transaction = transaction_of(body)
+    except PayloadError as exc:
         return reject(exc.code, exc.message)
     reply_to = ReplyTo(
         device=reply_to.device,
@@ -209,7 +194,7 @@ def interpret(
 
     timestamp = body.pop("timestamp", None)
     if timestamp is not None:
-        if not _is_number(timestamp):
+        if not is_number(timestamp):
             return reject_tx(ErrorCode.INVALID_VALUE, "timestamp must be a number (Unix seconds)")
         age = wall_now - float(cast(float, timestamp))
         if age > limits.max_age_s:
@@ -226,8 +211,8 @@ def interpret(
         if left < max_wait:
             max_wait, stale_code = left, ErrorCode.TOO_OLD
     try:
-        command = _from_request(parsed.name, body)
-    except _Invalid as exc:
+        command = from_request(parsed.name, body)
+    except PayloadError as exc:
         return reject_tx(exc.code, exc.message)
     return Accepted(reply_to, command, max_wait, stale_code)
 
@@ -245,232 +230,3 @@ def encode_reply(result: CommandResult, transaction: Transaction | None) -> byte
         "transaction": transaction,
     }
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-
-
-def _is_number(value: object) -> bool:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
-def _json_object(text: str) -> dict[str, JsonValue]:
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise _Invalid(ErrorCode.MALFORMED, f"payload is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise _Invalid(ErrorCode.MALFORMED, "payload must be a JSON object")
-    return cast(dict[str, JsonValue], value)
-
-
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a number")
-
-
-def _transaction(body: dict[str, JsonValue]) -> Transaction | None:
-    value = body.pop("transaction", None)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Invalid(ErrorCode.INVALID_VALUE, "transaction must be a string or an integer")
-    if isinstance(value, str) and not 0 < len(value) <= MAX_TRANSACTION_CHARS:
-        raise _Invalid(
-            ErrorCode.INVALID_VALUE, f"transaction must be 1..{MAX_TRANSACTION_CHARS} characters"
-        )
-    return value
-
-
-def _number(body: Mapping[str, JsonValue], key: str) -> float:
-    if key not in body:
-        raise _Invalid(ErrorCode.INVALID_VALUE, f"missing field {key!r}")
-    value = body[key]
-    if not _is_number(value):
-        raise _Invalid(ErrorCode.INVALID_VALUE, f"{key} must be a finite number")
-    return float(cast(float, value))
-
-
-def _profile(body: Mapping[str, JsonValue]) -> str:
-    value = body.get("profile")
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid(ErrorCode.INVALID_VALUE, "profile must be a non-empty string")
-    return _profile_name(value)
-
-
-def _profile_name(value: str) -> str:
-    if len(value) > MAX_PROFILE_CHARS or not value.isprintable():
-        raise _Invalid(
-            ErrorCode.INVALID_VALUE, f"profile must be 1..{MAX_PROFILE_CHARS} printable characters"
-        )
-    return value
-
-
-def _value_error(build: Callable[[], Command]) -> Command:
-    try:
-        return build()
-    except ValueError as exc:
-        raise _Invalid(ErrorCode.INVALID_VALUE, str(exc)) from None
-
-
-def _build_arm(body: Mapping[str, JsonValue]) -> Command:
-    if "duration_s" not in body:
-        return Arm()
-    duration = _number(body, "duration_s")
-    if duration <= 0:
-        raise _Invalid(ErrorCode.INVALID_VALUE, "duration_s must be positive")
-    return Arm(duration_s=duration)
-
-
-def _build_start(body: Mapping[str, JsonValue]) -> Command:
-    options = body.get("options", {})
-    if not isinstance(options, dict):
-        raise _Invalid(ErrorCode.INVALID_VALUE, "options must be a JSON object")
-    return StartProfile(profile=_profile(body), options=options)
-
-
-MAX_ID_CHARS = 64
-
-
-def _optional_id(body: Mapping[str, JsonValue], key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not value.isprintable():
-        raise _Invalid(
-            ErrorCode.INVALID_VALUE, f"{key} must be 1..{MAX_ID_CHARS} printable characters"
-        )
-    return value
-
-
-def _build_rate(body: Mapping[str, JsonValue]) -> Command:
-    pain = body.get("pain")
-    if isinstance(pain, bool) or not isinstance(pain, int):
-        raise _Invalid(ErrorCode.INVALID_VALUE, "pain must be a whole number 0-10")
-    difficulty = body.get("difficulty")
-    if not isinstance(difficulty, str):
-        raise _Invalid(ErrorCode.INVALID_VALUE, "difficulty must be easy, ok or hard")
-    near_fall = body.get("near_fall", False)
-    if not isinstance(near_fall, bool):
-        raise _Invalid(ErrorCode.INVALID_VALUE, "near_fall must be true or false")
-    session, person = _optional_id(body, "session"), _optional_id(body, "person")
-    return _value_error(
-        lambda: RateSession(
-            pain=pain, difficulty=difficulty, near_fall=near_fall, session=session, person=person
-        )
-    )
-
-
-_REQUESTS: dict[str, tuple[frozenset[str], Callable[[Mapping[str, JsonValue]], Command]]] = {
-    CommandName.ARM: (frozenset({"duration_s"}), _build_arm),
-    CommandName.DISARM: (frozenset(), lambda _: Disarm()),
-    CommandName.START_PROFILE: (frozenset({"profile", "options"}), _build_start),
-    CommandName.SELECT_PROFILE: (
-        frozenset({"profile"}),
-        lambda b: SelectProfile(profile=_profile(b)),
-    ),
-    CommandName.PAUSE: (frozenset(), lambda _: Pause()),
-    CommandName.RESUME: (frozenset(), lambda _: Resume()),
-    CommandName.STOP: (frozenset(), lambda _: Stop()),
-    CommandName.EMERGENCY_STOP: (frozenset(), lambda _: EmergencyStop()),
-    CommandName.SET_SPEED: (
-        frozenset({"kmh"}),
-        lambda b: _value_error(lambda: SetSpeed(kmh=_number(b, "kmh"))),
-    ),
-    CommandName.SET_INCLINE: (
-        frozenset({"percent"}),
-        lambda b: _value_error(lambda: SetIncline(percent=_number(b, "percent"))),
-    ),
-    CommandName.SKIP_SEGMENT: (frozenset(), lambda _: SkipSegment()),
-    CommandName.RELOAD_PROFILES: (frozenset(), lambda _: ReloadProfiles()),
-    CommandName.START_NEXT: (
-        frozenset({"person"}),
-        lambda b: StartNext(person=_optional_id(b, "person")),
-    ),
-    CommandName.RATE_SESSION: (
-        frozenset({"pain", "difficulty", "near_fall", "session", "person"}),
-        _build_rate,
-    ),
-}
-
-
-def _from_request(name: str, body: Mapping[str, JsonValue]) -> Command:
-    entry = _REQUESTS.get(name)
-    if entry is None:
-        raise _Invalid(ErrorCode.UNKNOWN_COMMAND, f"unknown command {name!r}")
-    allowed, build = entry
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise _Invalid(ErrorCode.INVALID_VALUE, f"unknown field(s) for {name}: {unknown}")
-    return build(body)
-
-
-SET_KEYS_PRESS: dict[str, Callable[[], Command]] = {
-    "start": lambda: StartProfile(profile=None),
-    "pause": Pause,
-    "resume": Resume,
-    "stop": Stop,
-    "emergency_stop": EmergencyStop,
-    "arm": Arm,
-    "disarm": Disarm,
-    "skip_segment": SkipSegment,
-    "reload_profiles": ReloadProfiles,
-    "start_next": StartNext,
-    "rate_session": SubmitRating,
-}
-"""``set/<key>`` topics that Home Assistant buttons press (payload ``PRESS``)."""
-
-
-def _decimal(text: str, what: str) -> float:
-    text = text.strip()
-    if not _DECIMAL.match(text):
-        raise _Invalid(ErrorCode.INVALID_VALUE, f"{what} must be a decimal number, got {text!r}")
-    return float(text)
-
-
-def _from_set(key: str, text: str) -> Command:
-    if key in SET_KEYS_PRESS:
-        if text.strip() != PRESS:
-            raise _Invalid(ErrorCode.INVALID_VALUE, f"set/{key} expects {PRESS!r}")
-        return SET_KEYS_PRESS[key]()
-    if key == "speed":
-        kmh = _decimal(text, "speed")
-        return _value_error(lambda: SetSpeed(kmh=kmh))
-    if key == "incline":
-        percent = _decimal(text, "incline")
-        return _value_error(lambda: SetIncline(percent=percent))
-    if key == "profile":
-        if not text.strip():
-            raise _Invalid(ErrorCode.INVALID_VALUE, "profile must be a non-empty string")
-        return SelectProfile(profile=_profile_name(text.strip()))
-    if key == "rating_pain":
-        pain = _decimal(text, "pain")
-        if not pain.is_integer() or not 0 <= pain <= 10:
-            raise _Invalid(ErrorCode.INVALID_VALUE, "pain must be a whole number 0-10")
-        return RatingDraft(pain=int(pain))
-    if key == "rating_difficulty":
-        value = text.strip().lower()
-        if value not in RATING_DIFFICULTIES:
-            raise _Invalid(ErrorCode.INVALID_VALUE, "difficulty must be easy, ok or hard")
-        return RatingDraft(difficulty=value)
-    if key == "rating_near_fall":
-        flag = text.strip().upper()
-        if flag not in ("ON", "OFF"):
-            raise _Invalid(ErrorCode.INVALID_VALUE, "set/rating_near_fall expects ON or OFF")
-        return RatingDraft(near_fall=flag == "ON")
-    if key == "armed":
-        value = text.strip().upper()
-        if value == "ON":
-            return Arm()
-        if value == "OFF":
-            return Disarm()
-        raise _Invalid(ErrorCode.INVALID_VALUE, "set/armed expects ON or OFF")
-    raise _Invalid(ErrorCode.UNKNOWN_COMMAND, f"unknown setting {key!r}")
