@@ -102,12 +102,6 @@ class EventKind(enum.Enum):
     TRAINING_STATUS = "training_status"  # FTMS 0x2AD3 (value: status code)
 
 
-ECHO_DETAIL_PREFIX = "echo of our "
-"""``DeviceEvent.detail`` starts with this when the link judged a status to be the device's echo
-of our own procedure (real devices echo status changes to the client that caused them,
-docs/references.md#ftms-devices) rather than something a person did at the console."""
-
-
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
     """An event with its monotonic time and an optional integer value in wire units."""
@@ -116,6 +110,9 @@ class DeviceEvent:
     kind: EventKind
     value: int | None = None
     detail: str = ""
+    echo: bool = False
+    """The link judged this status to be the device's echo of our own procedure
+    (``treadctl.ftms.control_session``), not something a person did at the console."""
 
 
 Observation = Reading | DeviceEvent

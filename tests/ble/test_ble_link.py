@@ -30,6 +30,7 @@ from treadctl.ble.errors import (
 )
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
+from treadctl.control.governed import GovernedTreadmill
 from treadctl.observations import DeviceEvent, EventKind, Observation, Reading
 
 DEADLINE = 5.0
@@ -458,6 +459,41 @@ async def test_control_is_released_by_reset_when_idle_and_stopped(
         await tl.stop()  # control was given back: it is requested again
     assert tread.cp_writes[:5] == [b"\x00", b"\x08\x01", b"\x01", b"\x00", b"\x08\x01"]
     assert set(tread.cp_writes[5:]) <= {b"\x01"}  # released again if the test ran slowly
+
+
+async def test_our_idle_reset_is_no_safety_event_for_the_governor(
+    tread: FtmsPeripheral, spec: str
+) -> None:
+    """Issue 12, defect 3: the link releases control with Reset when idle; the device answers
+    with status 0x01 (Reset). That is the echo of our own procedure: the governor neither
+    latches nor reports it as a ``reset`` safety event (which disarmed remote control)."""
+    async with (
+        TreadmillLink(options(spec, idle_release_s=0.1)) as tl,
+        GovernedTreadmill(tl) as belt,
+    ):
+        stream = tl.observations()
+
+        async def feed_until(kind: EventKind | None) -> None:
+            async with asyncio.timeout(DEADLINE):
+                async for item in stream:
+                    belt.observe(item)
+                    if kind is None and isinstance(item, Reading):
+                        return
+                    if isinstance(item, DeviceEvent) and item.kind is kind:
+                        return
+
+        await tread.notify_speed(0)
+        await feed_until(None)
+        belt.stop(reason="before the idle release")
+        async with asyncio.timeout(DEADLINE):
+            while not tread.cp_writes or tread.cp_writes[-1] != b"\x01":
+                await tread.next_write()
+        await tread.notify_status(b"\x01")  # the device's status for our Reset
+        await feed_until(EventKind.RESET)
+        assert belt.state().latch is None
+        assert [n for n in belt.drain_notices() if n.latch is not None] == []
+        assert not tl.has_control
+        assert not belt.state().control
 
 
 async def test_control_is_released_by_disconnecting_when_configured(

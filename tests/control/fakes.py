@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from treadctl.errors import TreadctlError
+from treadctl.ftms.control_session import ECHO_WINDOW_S
 from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
@@ -28,7 +29,6 @@ from treadctl.observations import (
     Reading,
     SpeedRange,
 )
-from treadctl.safety.limits import ECHO_WINDOW_S
 
 # docs/references.md#ftms-devices: "Run-down after Stop on a real pad: about 0.3 km/h per second".
 RUN_DOWN_CENTI_PER_S = 30
@@ -199,9 +199,15 @@ class FakePort:
 
 def echo_of_own_command(port: FakePort, kind: EventKind) -> bool:
     """Whether a console stop/pause status now would be the echo of our own Stop/Pause sent in
-    the last 2 s (the governor ignores those: ECHO_WINDOW_S, docs/references.md#ftms-devices)."""
+    the last 2 s with no Start sent after it (the governor ignores those: ECHO_WINDOW_S,
+    ``treadctl/ftms/control_session.py``, docs/references.md#ftms-devices)."""
     ours = {EventKind.CONSOLE_STOP: "stop", EventKind.CONSOLE_PAUSE: "pause"}.get(kind)
+    if ours is None:
+        return False
     now = port.clock.now()
-    return ours is not None and any(
-        s.kind == ours and 0 <= now - s.at <= ECHO_WINDOW_S for s in port.log
-    )
+    for sent in reversed(port.log):
+        if sent.kind == "start":
+            return False  # our Start came after any Stop/Pause: the status is not its echo
+        if sent.kind == ours and 0 <= now - sent.at <= ECHO_WINDOW_S:
+            return True
+    return False

@@ -70,7 +70,6 @@ from treadctl.ftms import (
     MachineStatus,
     MachineStatusOp,
     MoreDataAssembler,
-    OpCode,
     RequestControl,
     Reset,
     SetTargetInclination,
@@ -84,9 +83,9 @@ from treadctl.ftms import (
     TreadmillData,
     uuid128,
 )
+from treadctl.ftms.control_session import ControlSession
 from treadctl.ftms.fields import TREADMILL_DATA_FIELDS
 from treadctl.observations import (
-    ECHO_DETAIL_PREFIX,
     DeviceEvent,
     DeviceInfo,
     EventKind,
@@ -95,19 +94,6 @@ from treadctl.observations import (
     Reading,
     SpeedRange,
 )
-
-ECHO_WINDOW_S = 2.0
-"""A status within this long of our own matching procedure is marked as its echo (real devices
-echo status changes to the client that caused them; docs/references.md#ftms-devices)."""
-
-_ECHOES: dict[int, OpCode] = {
-    MachineStatusOp.RESET: OpCode.RESET,
-    MachineStatusOp.STOPPED_OR_PAUSED_BY_USER: OpCode.STOP_OR_PAUSE,
-    MachineStatusOp.STARTED_OR_RESUMED_BY_USER: OpCode.START_OR_RESUME,
-    MachineStatusOp.TARGET_SPEED_CHANGED: OpCode.SET_TARGET_SPEED,
-    MachineStatusOp.TARGET_INCLINE_CHANGED: OpCode.SET_TARGET_INCLINATION,
-}
-
 
 _READING_FIELDS = tuple((f.name, f.reading) for f in TREADMILL_DATA_FIELDS if f.reading)
 """(Treadmill Data field, Reading attribute) pairs, from the one field table."""
@@ -151,14 +137,13 @@ class TreadmillLink:
         self._first_reading = asyncio.Event()
         self._moving = asyncio.Event()
         self._cold_start_deadline: float | None = None
-        self._has_control = False
+        self._control = ControlSession()
         self._control_refusals = 0
         self._control_retry_at = 0.0
         self._last_refusal: ControlRefused | None = None
         self._last_target: int | None = None
         self._mph = MphCheck()
         self._mph_ratio: float | None = None
-        self._recent_ops: dict[int, float] = {}
         self._activity = asyncio.Event()
         self._commands = asyncio.Lock()
         self._disconnect_reason = "not connected"
@@ -178,7 +163,7 @@ class TreadmillLink:
 
     @property
     def has_control(self) -> bool:
-        return self._has_control
+        return self._control.has_control
 
     @property
     def last_speed(self) -> int | None:
@@ -206,7 +191,7 @@ class TreadmillLink:
     async def request_control(self) -> None:
         async with self._commands:
             self._require_connected()
-            self._has_control = False
+            self._control.withdraw()
             await self._ensure_control()
 
     async def set_target_speed(self, speed: int) -> None:
@@ -279,11 +264,11 @@ class TreadmillLink:
             await self._disconnect("control released by disconnecting")
             return
         async with self._commands:
-            if self._has_control and self._connected:
+            if self._control.has_control and self._connected:
                 try:
                     await self._procedure(Reset())
                 finally:
-                    self._has_control = False
+                    self._control.withdraw()
 
     def clear_mph_suspicion(self) -> None:
         """The operator checked the treadmill's units: allow speed-ups again."""
@@ -513,15 +498,14 @@ class TreadmillLink:
             return
         self._count(diagnostics)
         now = self._clock()
+        verdict = self._control.status(status, now)
         op = int(status.op)
         kind: EventKind | None = None
         value: int | None = None
         if op == MachineStatusOp.RESET:
-            kind = EventKind.RESET
-            self._has_control = False  # Reset ends control permission (§4.16.2.2)
+            kind = EventKind.RESET  # control permission ended (the control session noted it)
         elif op == MachineStatusOp.CONTROL_PERMISSION_LOST:
             kind = EventKind.CONTROL_LOST
-            self._has_control = False
         elif op == MachineStatusOp.STOPPED_OR_PAUSED_BY_USER:
             kind = (
                 EventKind.CONSOLE_PAUSE
@@ -541,13 +525,9 @@ class TreadmillLink:
         if kind is None:
             self.stats[f"status_{op:02x}"] += 1
             return
-        detail = ""
-        ours = _ECHOES.get(op)
-        if ours is not None:
-            sent = self._recent_ops.get(int(ours))
-            if sent is not None and now - sent <= ECHO_WINDOW_S:
-                detail = f"{ECHO_DETAIL_PREFIX}{ours.name.lower()}"
-        self._stream.push(DeviceEvent(now, kind, value=value, detail=detail))
+        ours = verdict.echo_of
+        detail = "" if ours is None else f"echo of our {ours.name.lower()}"
+        self._stream.push(DeviceEvent(now, kind, value=value, detail=detail, echo=ours is not None))
 
     def _on_training_status(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         try:
@@ -577,7 +557,7 @@ class TreadmillLink:
             return
         was_connected = self._connected
         self._connected = False
-        self._has_control = False
+        self._control.link_lost()
         self._disconnect_reason = reason
         self._assembler.reset()  # a partial record is dropped on disconnect (§4.18)
         if self._channel is not None:
@@ -617,19 +597,21 @@ class TreadmillLink:
         if self._channel is None:
             raise ControlWriteFailed(int(request.op_code), None, "the device has no control point")
         self._activity.set()
-        self._recent_ops[int(request.op_code)] = self._clock()
+        stop_kind = request.kind if isinstance(request, StopOrPause) else None
+        self._control.sent(request.op_code, self._clock(), stop_kind=stop_kind)
         try:
             await self._channel.run(request)
         except ControlRefused as exc:
-            if exc.result_code == 0x05:  # control not permitted: we do not hold it (§4.16.2.22)
-                self._has_control = False
+            self._control.answered(request.op_code, success=False, result_code=exc.result_code)
             raise
+        else:
+            self._control.answered(request.op_code, success=True)
         finally:
             self._activity.set()
 
     async def _ensure_control(self) -> None:
         self._require_connected()
-        if self._has_control:
+        if self._control.has_control:
             return
         now = self._clock()
         if now < self._control_retry_at and self._last_refusal is not None:
@@ -643,7 +625,6 @@ class TreadmillLink:
             )
             self._last_refusal = exc
             raise
-        self._has_control = True
         self._control_refusals = 0
         self._last_refusal = None
 
@@ -670,7 +651,7 @@ class TreadmillLink:
                 continue
             except TimeoutError:
                 pass
-            if self._has_control and self._last_speed == 0 and not self._commands.locked():
+            if self._control.has_control and self._last_speed == 0 and not self._commands.locked():
                 try:
                     await self.release_control()
                 except BleError as exc:

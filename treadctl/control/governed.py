@@ -32,7 +32,7 @@ from treadctl.control.port import TreadmillPort
 from treadctl.errors import TreadctlError
 from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import DeviceEvent, DeviceInfo, EventKind, Observation
-from treadctl.safety.errors import SafetyRefusal
+from treadctl.safety.errors import InvariantError, SafetyRefusal
 from treadctl.safety.events import LatchReason
 from treadctl.safety.governor import (
     Command,
@@ -303,11 +303,9 @@ class GovernedTreadmill:
                 match command.kind:
                     case CommandKind.REQUEST_CONTROL:
                         await port.request_control()
-                    case CommandKind.SET_SPEED:
-                        assert command.value is not None
+                    case CommandKind.SET_SPEED if command.value is not None:
                         await port.set_target_speed(command.value)
-                    case CommandKind.SET_INCLINE:
-                        assert command.value is not None
+                    case CommandKind.SET_INCLINE if command.value is not None:
                         await port.set_target_incline(command.value)
                     case CommandKind.START:
                         await port.start()
@@ -315,6 +313,8 @@ class GovernedTreadmill:
                         await port.stop()
                     case CommandKind.PAUSE:
                         await port.pause()
+                    case _:
+                        raise InvariantError("GovernedTreadmill._send", f"malformed {command}")
         except TimeoutError:
             if self._interrupted:
                 return f"{command.kind.value} interrupted by an emergency stop"

@@ -30,7 +30,7 @@ from treadctl.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
 from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading
-from treadctl.safety.errors import BeltStateError, SafetyRefusal
+from treadctl.safety.errors import BeltStateError, InvariantError, SafetyRefusal
 from treadctl.safety.events import ABORT_ON, LatchReason
 from treadctl.safety.governor import Phase
 from treadctl.workout.check import Problem, check_profile, check_profile_for_device
@@ -365,12 +365,14 @@ class SessionRunner:
         self._last_tick = now
 
     def _jump_to(self, index: int) -> None:
-        assert self._timeline is not None
+        if self._timeline is None:
+            raise InvariantError("SessionRunner._jump_to", "no profile armed")
         self._active = float(self._timeline.start_of(index))
 
     def _start_belt(self) -> None:
         pos = self._position()
-        assert pos is not None
+        if pos is None:
+            raise InvariantError("SessionRunner._start_belt", "the profile is over")
         planned = pos.planned
         self._belt.start(self._segment_speed(planned), incline=self._segment_incline(planned))
         self._latch_seen = None
@@ -380,7 +382,8 @@ class SessionRunner:
         if planned.speed is not None:
             return planned.speed
         rng = self._belt.info.speed_range
-        assert rng is not None  # arm() refused a device without one
+        if rng is None:  # unreachable: arm() refused a device without one
+            raise InvariantError("SessionRunner._segment_speed", "no device speed range")
         return rng.minimum  # a rest at the belt minimum
 
     def _segment_incline(self, planned: PlannedSegment) -> int | None:

@@ -75,7 +75,7 @@ from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
 from treadctl.history.recorder import DEFAULT_PERSON, PlannedStart, SessionOwner
-from treadctl.observations import ECHO_DETAIL_PREFIX, DeviceEvent, Reading
+from treadctl.observations import DeviceEvent, Reading
 from treadctl.safety.errors import LimitExceededError
 from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
 from treadctl.safety.governor import Phase
@@ -387,9 +387,10 @@ class DeviceRuntime:
         )
 
     async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
-        if event.detail.startswith(ECHO_DETAIL_PREFIX):
-            # Our own Stop/Pause echoed by the device: not a person at the console, so neither
-            # a reason to disarm nor a safety event to publish (the governor judges it too).
+        if event.echo:
+            # Our own procedure echoed by the device (Stop, Pause, the link's idle Reset): not a
+            # person at the console, so neither a reason to disarm nor a safety event to publish
+            # (the governor does not latch on it either).
             self._emit("device_echo", kind=event.kind.value, detail=event.detail)
             return
         if self.arming.observe(event):

@@ -102,3 +102,15 @@ class HeartRateRefusal(SafetyRefusal):
         self.action = action
         self.reason = reason
         super().__init__(f"{action} refused: {reason}")
+
+
+class InvariantError(TreadctlError):
+    """An internal rule of the safety core does not hold: a bug, never a person's mistake.
+
+    Raised by explicit checks (an ``assert`` vanishes under ``python -O``); carries where it
+    was found and what was found."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        self.where = where
+        self.detail = detail
+        super().__init__(f"safety core invariant broken in {where}: {detail}")

@@ -23,6 +23,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from treadctl.ftms.control_point import OpCode, StopKind
+from treadctl.ftms.control_session import ControlSession
 from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import (
     DeviceEvent,
@@ -39,6 +41,7 @@ from treadctl.safety.errors import (
     BeltStateError,
     DeviceRangeError,
     HeartRateRefusal,
+    InvariantError,
     LatchedError,
     LimitExceededError,
     NotSupportedError,
@@ -46,6 +49,7 @@ from treadctl.safety.errors import (
 from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
 from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S, HeartRateGuard
 from treadctl.safety.manual import ManualSpeedRules
+from treadctl.safety.procedures import STATUS_OF_EVENT
 
 
 class Phase(enum.Enum):
@@ -66,6 +70,17 @@ class CommandKind(enum.Enum):
     START = "start"  # 0x07
     STOP = "stop"  # 0x08 0x01
     PAUSE = "pause"  # 0x08 0x02
+
+
+_PROCEDURES: dict[CommandKind, tuple[OpCode, StopKind | None]] = {
+    CommandKind.REQUEST_CONTROL: (OpCode.REQUEST_CONTROL, None),
+    CommandKind.SET_SPEED: (OpCode.SET_TARGET_SPEED, None),
+    CommandKind.SET_INCLINE: (OpCode.SET_TARGET_INCLINATION, None),
+    CommandKind.START: (OpCode.START_OR_RESUME, None),
+    CommandKind.STOP: (OpCode.STOP_OR_PAUSE, StopKind.STOP),
+    CommandKind.PAUSE: (OpCode.STOP_OR_PAUSE, StopKind.PAUSE),
+}
+"""The FTMS procedure (op code, stop kind) each command is sent as (FTMS §4.16.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +178,6 @@ class Governor:
     connected: bool = True
     phase: Phase = Phase.STOPPED
     latch: LatchReason | None = None
-    control: bool = False
     profile_cap: int | None = None
     belt_speed: int | None = None
     belt_incline: int | None = None
@@ -175,7 +189,7 @@ class Governor:
     _start: _StartPlan | None = None
     _in_flight: _InFlight | None = None
     _notices: list[Notice] = field(default_factory=list)
-    _stops_sent: dict[CommandKind, float] = field(default_factory=dict)
+    _control: ControlSession = field(default_factory=ControlSession)
     _manual: ManualSpeedRules = field(default_factory=ManualSpeedRules)
     heart_rate: HeartRateGuard | None = None
     """The heart-rate guard; None without a heart-rate source (then nothing changes)."""
@@ -253,7 +267,7 @@ class Governor:
             phase=self.phase,
             latch=self.latch,
             connected=self.connected,
-            control=self.control,
+            control=self._control.has_control,
             speed_cap=self.speed_cap,
             incline_cap=self.incline_cap,
             target_speed=self._speed.target,
@@ -322,7 +336,8 @@ class Governor:
         self._check_heart_rate_start(now)
         rng = self._speed_range()
         start_speed = fit_down(max(min(L.START_SPEED, target), rng.minimum), rng)
-        assert start_speed is not None  # minimum <= start speed <= target, both on the grid
+        if start_speed is None:  # unreachable: minimum <= start speed <= target, on the grid
+            raise InvariantError("Governor.start", f"no start speed for target {target}")
         if self.latch is not None:
             self._note(now, f"latch {self.latch.value} cleared by an explicit start")
         self.latch = None
@@ -438,19 +453,24 @@ class Governor:
     def _observe_event(self, e: DeviceEvent) -> None:
         if e.kind == EventKind.CONNECTED:
             self.connected = True
-            self.control = False
+            self._control.withdraw()  # a new connection holds no control permission
             self._note(e.at, "connected")
             return
-        if e.kind in (EventKind.DISCONNECTED, EventKind.CONTROL_LOST, EventKind.RESET):
-            self.control = False
         if e.kind == EventKind.DISCONNECTED:
             self.connected = False
+            self._control.withdraw()
+        status = STATUS_OF_EVENT.get(e.kind)
+        # Our own procedure's echo: tagged by the link (which also sees what it sends on its
+        # own, e.g. the idle Reset), or recognised from the commands sent here.
+        echo = e.echo
+        if status is not None:
+            echo = self._control.status(status, e.at).echo_of is not None or echo
         if e.kind == EventKind.TARGET_SPEED_CHANGED and e.value is not None:
             if e.value > self.speed_cap and self.latch is not LatchReason.OVERSPEED:
                 self._latch(LatchReason.OVERSPEED, e.at, f"device target {e.value} above cap")
             return
         reason = LATCH_FOR_EVENT.get(e.kind)
-        if reason is not None and self._is_echo(e):
+        if reason is not None and echo:
             self._note(e.at, f"{e.kind.value} status is the echo of our own command")
             reason = None
         if reason is not None:
@@ -545,9 +565,12 @@ class Governor:
             raise BeltStateError("complete a command", "no such command in flight", str(command))
         self._in_flight = None
         kind = command.kind
+        op, _stop_kind = _PROCEDURES[kind]
+        self._control.answered(op, success=error is None)
         if kind in (CommandKind.SET_SPEED, CommandKind.SET_INCLINE):
             axis = self._speed if kind == CommandKind.SET_SPEED else self._incline
-            assert command.value is not None
+            if command.value is None:
+                raise InvariantError("Governor.completed", f"{kind.value} without a value")
             # Count the write from when it was issued even if it failed: it may have applied.
             if axis.commanded is None or command.value > axis.commanded:
                 axis.last_raise_at = flight.issued_at
@@ -580,9 +603,7 @@ class Governor:
 
     def _succeeded(self, command: Command, issued_at: float, now: float) -> None:
         kind = command.kind
-        if kind == CommandKind.REQUEST_CONTROL:
-            self.control = True
-        elif kind == CommandKind.SET_SPEED and self._start is not None:
+        if kind == CommandKind.SET_SPEED and self._start is not None:
             self._start.speed_sent = True
         elif kind == CommandKind.START and self._start is not None:
             self._start.start_sent_at = issued_at
@@ -649,39 +670,27 @@ class Governor:
 
     def _issue(self, command: Command, now: float) -> Command:
         self._in_flight = _InFlight(command, now)
-        if command.kind in (CommandKind.STOP, CommandKind.PAUSE):
-            self._stops_sent[command.kind] = now
+        op, stop_kind = _PROCEDURES[command.kind]
+        self._control.sent(op, now, stop_kind=stop_kind)
         return command
-
-    def _is_echo(self, e: DeviceEvent) -> bool:
-        """A console stop/pause status that answers our own Stop/Pause
-        (docs/references.md#ftms-devices: devices echo status changes to the client that caused
-        them, some before the write response)."""
-        ours = {
-            EventKind.CONSOLE_STOP: CommandKind.STOP,
-            EventKind.CONSOLE_PAUSE: CommandKind.PAUSE,
-        }
-        kind = ours.get(e.kind)
-        if kind is None:
-            return False
-        sent = self._stops_sent.get(kind)
-        return sent is not None and 0 <= e.at - sent <= L.ECHO_WINDOW_S
 
     def _stop_action(self, now: float) -> Action:
         plan = self._stop
-        assert plan is not None
+        if plan is None:
+            raise InvariantError("Governor._stop_action", "no stop planned")
         if not self.connected:
             return Wait(None)
         if now < plan.not_before:
             return Wait(plan.not_before)
-        if not self.control:
+        if not self._control.has_control:
             return self._issue(Command(CommandKind.REQUEST_CONTROL, None, plan.reason), now)
         return self._issue(Command(plan.kind, None, plan.reason), now)
 
     def _start_action(self, now: float) -> Action:
         plan = self._start
-        assert plan is not None
-        if not self.control:
+        if plan is None:
+            raise InvariantError("Governor._start_action", "starting without a start plan")
+        if not self._control.has_control:
             return self._issue(Command(CommandKind.REQUEST_CONTROL, None, "start"), now)
         if not plan.speed_sent:
             return self._issue(
@@ -704,7 +713,8 @@ class Governor:
         rng = self._speed_range()
         grid_cap = self._grid_cap()
         speed = self._speed
-        assert speed.commanded is not None
+        if speed.commanded is None:
+            raise InvariantError("Governor._ramp_action", "running without a commanded speed")
         if grid_cap is None:  # unreachable: _apply_cap stops the belt first
             self.stop(now, reason="cap below the device minimum speed")
             return self._stop_action(now)

@@ -73,10 +73,6 @@ START_MOTION_TIMEOUT_S = 10.0
 runs a ~3 s start countdown (Pre-Workout -> Manual Mode) and must not get a speed write before it
 moves; 10 s is this project's margin over that."""
 
-ECHO_WINDOW_S = 2.0
-"""A console stop/pause status within 2 s of our own Stop/Pause is its echo, not a person at the
-console. docs/references.md#ftms-status: real devices "echo status changes to the client that caused
-them" (a pad sends it even before the write response); the BLE link uses the same window."""
 
 STOP_RETRY_INTERVAL_S = 1.0
 """Engineering choice: a failed Stop is retried after 1 s, for as long as the belt reports
