@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from harness.mosquitto import Mosquitto, mosquitto
+from tests.mqtt.bridge_rig import bridge, clock, daemon
 from tests.mqtt.mqtt_watch import Watcher, watcher
 from treadctl.config.mqtt import MqttConfig
 
-__all__ = ["mosquitto", "settings_for", "watch"]
+__all__ = ["bridge", "clock", "daemon", "mosquitto", "settings_for", "watch"]
 
 
 @pytest.fixture
