@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from types import TracebackType
 from typing import Any, Self, TextIO
 
@@ -316,6 +316,9 @@ class Simulator:
         if not self._notifying:
             return
         snap = self.model.snapshot()
+        if self.strap is not None and snap.heart_rate:
+            # Hands on the grips of a moving belt: the same heart as the strap's.
+            snap = replace(snap, heart_rate=min(254, round(self.strap.heart.exact_bpm)))
         for session in self._data_subscribers():
             mtu = session.connection.att_mtu
             for frame in wire.treadmill_data_frames(self.preset, snap, mtu):

@@ -93,7 +93,7 @@ class Rig:
             return await self.runtime.governed.wait_for(predicate)
 
 
-def _config(tmp_path: Path, transport: str) -> Config:
+def _config(tmp_path: Path, transport: str, source: dict[str, str]) -> Config:
     profiles = write_profiles(tmp_path / "profiles")
     (profiles / "hr-ramp.yaml").write_text(HR_RAMP, encoding="utf-8")
     return Config.model_validate(
@@ -107,7 +107,7 @@ def _config(tmp_path: Path, transport: str) -> Config:
                     "speedup": SPEEDUP,
                     "backend": "bumble",
                     "transport": transport,
-                    "heart_rate": {"name": "treadsim-HRM"},
+                    "heart_rate": source,
                 }
             ],
             "people": [{"id": "ann", "name": "Ann", "hr_max_bpm": HR_MAX}],
@@ -120,23 +120,34 @@ def _config(tmp_path: Path, transport: str) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def rig(tmp_path: Path, heart: HeartParams) -> AsyncIterator[Rig]:
+async def rig(
+    tmp_path: Path,
+    heart: HeartParams,
+    *,
+    preset: str = "generic",
+    source: dict[str, str] | None = None,
+) -> AsyncIterator[Rig]:
     trace = io.StringIO()
     async with contextlib.AsyncExitStack() as stack:
         sim = await stack.enter_async_context(
             in_process_simulator(
-                speedup=SPEEDUP, walker=True, trace=trace, strap=StrapOptions(params=heart)
+                preset=preset,
+                speedup=SPEEDUP,
+                walker=True,
+                trace=trace,
+                strap=StrapOptions(params=heart),
             )
         )
         spec = stack.enter_context(register_local_link(f"hr{next(_names)}", sim.link))
-        daemon = Daemon(_config(tmp_path, spec))
+        daemon = Daemon(_config(tmp_path, spec, source or {"name": "treadsim-HRM"}))
         runner = asyncio.create_task(daemon.run(handle_signals=False))
         try:
             the_rig = Rig(sim, trace, daemon)
             async with asyncio.timeout(DEADLINE_S):
                 await the_rig.runtime.connected.wait()
                 await the_rig.runtime.reading.wait()
-            await the_rig.governor(lambda s: s.heart_rate_bpm is not None)
+            if source is None:  # a strap: its first value is in before the session starts
+                await the_rig.governor(lambda s: s.heart_rate_bpm is not None)
             yield the_rig
         finally:
             daemon.request_stop("test over")
@@ -237,3 +248,24 @@ async def test_the_hard_limit_ramps_down_and_stops(tmp_path: Path) -> None:
         assert isinstance(data["max_bpm"], int)
         assert data["max_bpm"] >= HARD
         assert "heart rate   average" in render_summary(summary, data)
+
+
+async def test_the_treadmills_own_heart_rate_as_the_source(tmp_path: Path) -> None:
+    """Hand grips (the gym preset sends a heart-rate field): 0 while the belt stands (no
+    hands), then the walker's heart while it moves; the ramp holds at the soft limit."""
+    heart = HeartParams(bpm_per_kmh=20, tau_rise_s=2, tau_fall_s=2, noise_bpm=0)
+    async with rig(tmp_path, heart, preset="gym-treadmill", source={"source": "treadmill"}) as r:
+        assert r.runtime.heart_rate is not None
+        assert r.runtime.heart_rate.supervisor is None  # no strap connection at all
+        start(r)
+        state = await r.governor(
+            lambda s: s.heart_rate_hold_kind == "above_soft" and (s.belt_speed or 0) > 100
+        )
+        assert "soft limit 105" in (state.heart_rate_hold or "")
+        published = device_state(r.runtime).heart_rate
+        assert published is not None
+        assert published.source == "treadmill"
+        end = r.sim.clock.now() + 10
+        await r.until(lambda s: s.machine.now > end)
+        assert max(v for _t, v in r.speed_writes()) < 300  # held below the profile's 3.0
+        assert r.records("strap_connection") == []  # the strap was never used
