@@ -81,6 +81,13 @@ async def test_hold_on_mqtt_then_the_hard_limit_stops_the_belt(
         assert ended["data"]["heart_rate"]["max_bpm"] == 130
         assert ended["data"]["heart_rate"]["above_soft_s"] > 0
         await mq.wait_json("treadctl/tm1/event", lambda e: e["kind"] == "heart_rate", since=since)
+        events = [m.json() for m in mq.messages[since:] if m.topic == "treadctl/tm1/event"]
+        soft_holds = [
+            e
+            for e in events
+            if e["kind"] == "heart_rate_hold" and e["data"]["kind"] == "above_soft"
+        ]
+        assert len(soft_holds) == 1  # one event per hold, not one per new bpm value
         await sim.wait({"machine.belt_speed": {"max": 0}}, within=30)
 
         writes = sim.trace_records("write")

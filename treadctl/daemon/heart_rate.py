@@ -217,27 +217,30 @@ class HeartRateFeed:
             await asyncio.Event().wait()  # held: the guard sees a lost signal from now on
 
     async def _holds(self, sink: EventSink | None) -> NoReturn:
-        """Publish each start and end of a heart-rate hold (log line and MQTT event)."""
+        """Publish each start, change of kind and end of a heart-rate hold (log line, MQTT
+        event, spoken cue while the belt moves); not every new bpm value of the same hold."""
         event = self.governed.watch()
-        holding: str | None = None
-        kind_said: str | None = None
+        kind_seen: str | None = None
         try:
             while True:
                 event.clear()
                 st = self.governed.state()
-                if st.heart_rate_hold_kind != kind_said:
-                    kind_said = st.heart_rate_hold_kind
-                    cue = _CUES.get(kind_said or "")
+                if st.heart_rate_hold_kind != kind_seen:
+                    kind_seen = st.heart_rate_hold_kind
+                    cue = _CUES.get(kind_seen or "")
                     if cue is not None and self.cue is not None and st.phase == Phase.RUNNING:
                         self.cue(cue)
-                if st.heart_rate_hold != holding:
-                    holding = st.heart_rate_hold
-                    kind = "heart_rate_hold" if holding else "heart_rate_hold_ended"
-                    data: dict[str, Any] = {"bpm": st.heart_rate_bpm, "source": self.source}
-                    self._log(kind, device=self.id, reason=holding, bpm=st.heart_rate_bpm)
+                    name = "heart_rate_hold" if kind_seen else "heart_rate_hold_ended"
+                    data: dict[str, Any] = {
+                        "bpm": st.heart_rate_bpm,
+                        "source": self.source,
+                        "kind": kind_seen,
+                    }
+                    reason = st.heart_rate_hold
+                    self._log(name, device=self.id, reason=reason, bpm=st.heart_rate_bpm)
                     self.changed.set()
                     if sink is not None:
-                        await sink.event(self.id, kind, holding or "", data)
+                        await sink.event(self.id, name, reason or "", data)
                 await event.wait()
         finally:
             self.governed.unwatch(event)

@@ -509,10 +509,10 @@ class Governor:
         verdict = guard.verdict(now)
         self._hr_bpm = verdict.bpm
         hold = verdict.text if verdict.hold is not None else None
-        self._hr_hold_kind = verdict.hold.value if verdict.hold is not None else None
-        if hold != self._hr_hold:
+        kind = verdict.hold.value if verdict.hold is not None else None
+        if kind != self._hr_hold_kind:  # a notice per change of kind, not per new bpm value
             self._note(now, f"heart-rate hold: {hold}" if hold else "heart-rate hold ended")
-            self._hr_hold = hold
+        self._hr_hold, self._hr_hold_kind = hold, kind
         self._hr_deadline = guard.next_deadline(now)
         if self.latch is not None or self.phase not in (Phase.STARTING, Phase.RUNNING):
             self._hr_stop = None
