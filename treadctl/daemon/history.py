@@ -26,20 +26,14 @@ from treadctl.commands import (
     SubmitRating,
 )
 from treadctl.config.model import Config, PersonConfig
-from treadctl.control.session import TERMINAL
 from treadctl.daemon.device import DeviceRuntime, DeviceSink, UnknownPersonError
 from treadctl.daemon.profiles import ProfileCatalog
+from treadctl.daemon.recording import SessionRecording
 from treadctl.history import journey
 from treadctl.history.program import Program, ProgramError, list_program_files, load_program
 from treadctl.history.program import program_dirs as all_program_dirs
 from treadctl.history.progression import Decision
-from treadctl.history.recorder import (
-    DEFAULT_PERSON,
-    FLUSH_INTERVAL_S,
-    SAMPLE_INTERVAL_S,
-    SessionRecorder,
-    SessionStart,
-)
+from treadctl.history.recorder import DEFAULT_PERSON
 from treadctl.history.records import Difficulty, Rating, SessionRecord
 from treadctl.history.store import (
     HistoryCorruptError,
@@ -97,7 +91,12 @@ class DaemonHistory:
         self._drafts: dict[str, dict[str, JsonValue]] = {
             d: _empty_draft() for d in self._device_ids
         }
-        self._recorded: dict[str, asyncio.Event] = {}
+        self.recording = SessionRecording(
+            self.writer,
+            wall=wall,
+            log=log,
+            ended=lambda device, record: self._decisions.put_nowait((device, record)),
+        )
         self._shown: dict[str, str | None] = dict.fromkeys(self._device_ids)
         """The person whose journey each treadmill shows (None: the default person)."""
 
@@ -152,79 +151,11 @@ class DaemonHistory:
 
     async def record(self, runtime: DeviceRuntime) -> None:
         """Record every session of ``runtime`` (a task per treadmill, until cancelled)."""
-        while True:
-            await runtime.session_begun.wait()
-            runtime.session_begun.clear()
-            try:
-                await self._record_one(runtime)
-            except (asyncio.CancelledError, KeyboardInterrupt):
-                raise
-            except Exception as exc:  # a bug here must never end the daemon or the session
-                self._log("history_recording_failed", device=runtime.id, error=repr(exc))
-
-    async def _record_one(self, runtime: DeviceRuntime) -> None:
-        owner = runtime.owner
-        session_id = runtime.session_id
-        profile = runtime.runner.profile
-        if owner is None or session_id is None or profile is None:
-            return
-        clock = runtime.clock
-        recorder = SessionRecorder(
-            SessionStart(
-                id=session_id,
-                person_id=owner.person,
-                treadmill_id=runtime.id,
-                profile=profile.name,
-                program=owner.program,
-                stage=owner.stage,
-                started_at=self.wall(),
-                started_clock=clock.now(),
-            )
-        )
-        begun = recorder.record()
-        self.writer.submit("begin_session", lambda store: store.begin_session(begun))
-        next_sample = clock.now()
-        next_flush = next_sample + FLUSH_INTERVAL_S
-        try:
-            while runtime.runner.state not in TERMINAL and runtime.session_id == session_id:
-                now = clock.now()
-                if now >= next_sample:
-                    recorder.sample(runtime.snapshot(), runtime.sample_reading(), now)
-                    next_sample = max(next_sample + SAMPLE_INTERVAL_S, now)
-                if now >= next_flush:
-                    self._flush(recorder)
-                    next_flush = now + FLUSH_INTERVAL_S
-                await clock.wait(runtime.session_over, min(next_sample, next_flush))
-        finally:
-            # Also on cancellation (daemon shutdown): the samples so far are queued, and the
-            # end if the session ended; otherwise the next start marks it interrupted.
-            summary = runtime.runner.summary
-            if runtime.session_id == session_id and summary is not None:
-                recorder.sample(runtime.snapshot(), runtime.sample_reading(), clock.now())
-                self._flush(recorder)
-                ended = recorder.finish(summary, clock.now())
-                self.writer.submit("end_session", lambda store: store.end_session(ended))
-                self._decisions.put_nowait((runtime.id, ended))
-                self._recorded.setdefault(session_id, asyncio.Event()).set()
-            else:
-                self._flush(recorder)
+        await self.recording.record(runtime)
 
     async def wait_recorded(self, session_id: str, *, timeout_s: float) -> None:
         """Until the end of ``session_id`` is written (or the deadline: HistoryError)."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._recorded.setdefault(session_id, asyncio.Event()).wait()
-        except TimeoutError:
-            raise HistoryUnavailableError(
-                f"session {session_id} not recorded within {timeout_s:g} s", where=self.where
-            ) from None
-        await self.writer.call("barrier", lambda _store: None, timeout_s=timeout_s)
-
-    def _flush(self, recorder: SessionRecorder) -> None:
-        batch = recorder.take_samples()
-        if batch:
-            sid = recorder.start.id
-            self.writer.submit("add_samples", lambda store: store.add_samples(sid, batch))
+        await self.recording.wait_recorded(session_id, timeout_s=timeout_s)
 
     # ----------------------------------------------------------------- requests
 

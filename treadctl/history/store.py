@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
-    RowMapping,
     create_engine,
     delete,
     event,
@@ -33,7 +32,8 @@ from sqlalchemy.engine import make_url
 from treadctl.errors import TreadctlError
 from treadctl.history import schema as S
 from treadctl.history.progression import Action, Decision
-from treadctl.history.records import Difficulty, Rating, Sample, SessionRecord
+from treadctl.history.records import Rating, Sample, SessionRecord
+from treadctl.history.rows import record_of, sample_of, sample_row, session_row
 
 SQLITE_BUSY_TIMEOUT_S = 5.0
 """How long SQLite waits for another process's lock (the CLI and the daemon share the file)."""
@@ -185,11 +185,11 @@ class HistoryStore:
 
     def begin_session(self, record: SessionRecord) -> None:
         with self._tx() as conn:
-            conn.execute(insert(S.sessions).values(**_session_row(record)))
+            conn.execute(insert(S.sessions).values(**session_row(record)))
 
     def end_session(self, record: SessionRecord) -> None:
         """Store the session's end and summary (the row exists from :meth:`begin_session`)."""
-        row = _session_row(record)
+        row = session_row(record)
         for key in ("id", "rating_pain", "rating_difficulty", "rating_near_fall", "rated_at"):
             row.pop(key)
         with self._tx() as conn:
@@ -197,12 +197,12 @@ class HistoryStore:
                 update(S.sessions).where(S.sessions.c.id == record.id).values(**row)
             )
             if done.rowcount == 0:
-                conn.execute(insert(S.sessions).values(**_session_row(record)))
+                conn.execute(insert(S.sessions).values(**session_row(record)))
 
     def add_samples(self, session_id: str, samples: Sequence[Sample]) -> None:
         if not samples:
             return
-        rows = [{"session_id": session_id, **_sample_row(s)} for s in samples]
+        rows = [{"session_id": session_id, **sample_row(s)} for s in samples]
         with self._tx() as conn:
             conn.execute(insert(S.samples), rows)
 
@@ -239,7 +239,7 @@ class HistoryStore:
             )
         if row is None:
             raise SessionNotFoundError(session_id, where=self.where)
-        return _record(row)
+        return record_of(row)
 
     def sessions(
         self,
@@ -257,7 +257,7 @@ class HistoryStore:
         if limit is not None:
             query = query.limit(limit)
         with self._tx() as conn:
-            return [_record(r) for r in conn.execute(query).mappings()]
+            return [record_of(r) for r in conn.execute(query).mappings()]
 
     def samples(self, session_id: str) -> list[Sample]:
         query = (
@@ -266,7 +266,7 @@ class HistoryStore:
             .order_by(S.samples.c.t_s, S.samples.c.id)
         )
         with self._tx() as conn:
-            return [_sample(r) for r in conn.execute(query).mappings()]
+            return [sample_of(r) for r in conn.execute(query).mappings()]
 
     def delete_session(self, session_id: str) -> None:
         """Remove a session and its samples (tests and a person's explicit wish only)."""
@@ -316,7 +316,7 @@ class HistoryStore:
                 .mappings()
                 .one()
             )
-        return _record(updated)
+        return record_of(updated)
 
     def stage(self, person_id: str, program: str) -> tuple[int, datetime] | None:
         """The person's current stage in ``program`` and since when, or None (never set)."""
@@ -395,95 +395,3 @@ class HistoryStore:
             )
             for r in rows
         ]
-
-
-def _session_row(record: SessionRecord) -> dict[str, Any]:
-    rating = record.rating
-    return {
-        "id": record.id,
-        "person_id": record.person_id,
-        "treadmill_id": record.treadmill_id,
-        "profile": record.profile,
-        "program": record.program,
-        "stage": record.stage,
-        "started_at": record.started_at,
-        "ended_at": record.ended_at,
-        "end_reason": record.end_reason,
-        "abort_reason": record.abort_reason,
-        "active_s": record.active_s,
-        "backward_s": record.backward_s,
-        "distance_m": record.distance_m,
-        "avg_speed_kmh": record.avg_speed_kmh,
-        "max_speed_kmh": record.max_speed_kmh,
-        "avg_incline_pct": record.avg_incline_pct,
-        "max_incline_pct": record.max_incline_pct,
-        "steps": record.steps,
-        "avg_hr_bpm": record.avg_hr_bpm,
-        "max_hr_bpm": record.max_hr_bpm,
-        "rating_pain": rating.pain if rating else None,
-        "rating_difficulty": rating.difficulty.value if rating else None,
-        "rating_near_fall": rating.near_fall if rating else None,
-        "rated_at": rating.rated_at if rating else None,
-    }
-
-
-def _record(row: RowMapping) -> SessionRecord:
-    rating = None
-    if row["rated_at"] is not None:
-        rating = Rating(
-            pain=int(row["rating_pain"]),
-            difficulty=Difficulty(row["rating_difficulty"]),
-            near_fall=bool(row["rating_near_fall"]),
-            rated_at=row["rated_at"],
-        )
-    return SessionRecord(
-        id=row["id"],
-        person_id=row["person_id"],
-        treadmill_id=row["treadmill_id"],
-        profile=row["profile"],
-        program=row["program"],
-        stage=row["stage"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        end_reason=row["end_reason"],
-        abort_reason=row["abort_reason"],
-        active_s=row["active_s"],
-        backward_s=row["backward_s"],
-        distance_m=row["distance_m"],
-        avg_speed_kmh=row["avg_speed_kmh"],
-        max_speed_kmh=row["max_speed_kmh"],
-        avg_incline_pct=row["avg_incline_pct"],
-        max_incline_pct=row["max_incline_pct"],
-        steps=row["steps"],
-        avg_hr_bpm=row["avg_hr_bpm"],
-        max_hr_bpm=row["max_hr_bpm"],
-        rating=rating,
-    )
-
-
-def _sample_row(sample: Sample) -> dict[str, Any]:
-    return {
-        "t_s": sample.t_s,
-        "at": sample.at,
-        "speed_kmh": sample.speed_kmh,
-        "incline_pct": sample.incline_pct,
-        "distance_m": sample.distance_m,
-        "segment_index": sample.segment_index,
-        "segment_label": sample.segment_label,
-        "direction": sample.direction,
-        "heart_rate_bpm": sample.heart_rate_bpm,
-    }
-
-
-def _sample(row: RowMapping) -> Sample:
-    return Sample(
-        t_s=row["t_s"],
-        at=row["at"],
-        speed_kmh=row["speed_kmh"],
-        incline_pct=row["incline_pct"],
-        distance_m=row["distance_m"],
-        segment_index=row["segment_index"],
-        segment_label=row["segment_label"],
-        direction=row["direction"],
-        heart_rate_bpm=row["heart_rate_bpm"],
-    )
