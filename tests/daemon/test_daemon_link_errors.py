@@ -126,3 +126,28 @@ async def _treadctl_status(config: Path) -> dict[str, Any]:
         out, _ = await process.communicate()
     rows = [json.loads(line) for line in out.decode().splitlines()]
     return {row["device"]: row for row in rows}
+
+
+async def test_a_terminal_session_says_why_the_treadmill_is_unreachable(tmp_path: Path) -> None:
+    config = tmp_path / "treadctl.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path}"\n\n[ble]\nscan_timeout_s = 1.0\nconnect_timeout_s = 1.0\n\n'
+        '[history]\nenabled = false\n\n'
+        '[[devices]]\nid = "home"\naddress = "AA:BB:CC:DD:EE:01"\nhas_handrails = true\n',
+        encoding="utf-8",
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO_ROOT),
+        DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={tmp_path}/no-system-bus",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "treadctl.cli.main", "session", "start", "retro-beginner",
+        "--config", str(config),
+        env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        out, _err = await process.communicate()
+    assert process.returncode == 1
+    assert "treadmill home not reachable: BlueZ not reachable on the system D-Bus" in out.decode()

@@ -311,7 +311,8 @@ async def _session_main(
                 view.message(f"refused: {exc}")
                 code = EXIT_FAILED
             except TimeoutError:
-                view.message(f"treadmill {device_id} not reachable")
+                why = daemon.devices[device_id].link_error
+                view.message(f"treadmill {device_id} not reachable" + (f": {why}" if why else ""))
                 code = EXIT_FAILED
             finally:
                 daemon.request_stop("session ended")
