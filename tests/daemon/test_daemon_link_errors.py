@@ -132,7 +132,7 @@ async def test_a_terminal_session_says_why_the_treadmill_is_unreachable(tmp_path
     config = tmp_path / "treadctl.toml"
     config.write_text(
         f'state_dir = "{tmp_path}"\n\n[ble]\nscan_timeout_s = 1.0\nconnect_timeout_s = 1.0\n\n'
-        '[history]\nenabled = false\n\n'
+        "[history]\nenabled = false\n\n"
         '[[devices]]\nid = "home"\naddress = "AA:BB:CC:DD:EE:01"\nhas_handrails = true\n',
         encoding="utf-8",
     )
