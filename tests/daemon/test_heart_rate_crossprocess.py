@@ -50,10 +50,12 @@ async def test_hold_on_mqtt_then_the_hard_limit_stops_the_belt(
         await rig.start_daemon()
         mq, sim = rig.mqtt, rig.sims["tm1"]
         state = await mq.latest_state(
-            "tm1", lambda s: s["heart_rate_source"] == "strap" and s["heart_rate_bpm"] == 70
+            "tm1",
+            lambda s: s["heart_rate_bpm"] == 70 and s["heart_rate_holding"] is False,
         )
+        assert state["heart_rate_source"] == "strap"
         assert state["heart_rate_contact"] == "detected"
-        assert state["heart_rate_holding"] is False
+        assert state["heart_rate_hold_reason"] is None
 
         assert (await mq.request("tm1", "arm"))["status"] == "ok"
         since = mq.mark()

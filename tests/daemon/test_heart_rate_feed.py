@@ -46,7 +46,11 @@ def test_the_treadmills_field_as_the_source() -> None:
     now = hr.clock.now()
     assert hr.governed.heart_rate_guard.verdict(now).hold is not None
     assert hr.state().contact == "not_detected"
-    hr.treadmill_reading(Reading(at=0.0, speed=0, heart_rate_bpm=96))
+    clock = hr.clock
+    assert isinstance(clock, FakeClock)
+    for bpm in (95, 96):  # two values in a row below the soft limit release the hold
+        clock.advance(1.0)
+        hr.treadmill_reading(Reading(at=0.0, speed=0, heart_rate_bpm=bpm))
     verdict = hr.governed.heart_rate_guard.verdict(hr.clock.now())
     assert (verdict.hold, verdict.bpm) == (None, 96)
     assert hr.state().contact == "not_supported"

@@ -102,7 +102,7 @@ def test_ramp_holds_at_the_soft_limit_and_goes_on_below_it() -> None:
     held = walk(gov, t + 5, 10, 110)
     assert speeds(held) == []
     assert "soft limit 105" in (gov.state().heart_rate_hold or "")
-    resumed = walk(gov, t + 15, 3, 100)
+    resumed = walk(gov, t + 15, 4, 100)  # the first value below only after a second one
     assert speeds(resumed) == [160, 170, 180]
 
 
@@ -121,7 +121,7 @@ def test_contact_lost_mid_ramp_holds_and_nothing_restarts_by_itself() -> None:
     assert speeds(walk(gov, t + 2, 6, None)) == []
     assert "no skin contact" in (gov.state().heart_rate_hold or "")
     assert gov.phase == Phase.RUNNING  # a hold is not a stop
-    assert speeds(walk(gov, t + 8, 2, 95)) == [130, 140]
+    assert speeds(walk(gov, t + 8, 3, 95)) == [130, 140]  # two values to confirm, then on
 
 
 def test_signal_loss_holds_after_the_timeout() -> None:

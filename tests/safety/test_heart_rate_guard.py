@@ -66,30 +66,48 @@ def test_no_sample_yet_holds() -> None:
 
 def test_below_soft_is_free_and_at_soft_holds() -> None:
     guard = fed((1.0, 90))
-    assert guard.verdict(1.5).hold is None
-    assert guard.verdict(1.5).bpm == 90
-    guard.observe(sample(2.0, 105))
-    verdict = guard.verdict(2.0)
-    assert verdict.hold is HoldReason.ABOVE_SOFT
+    assert guard.verdict(1.5).hold is HoldReason.CONFIRMING  # one value never frees
+    guard.observe(sample(2.0, 91))
+    assert guard.verdict(2.5).hold is None
+    assert guard.verdict(2.5).bpm == 91
+    guard.observe(sample(3.0, 105))
+    verdict = guard.verdict(3.0)
+    assert verdict.hold is HoldReason.ABOVE_SOFT  # one value is enough to hold
     assert "105 bpm" in verdict.text
-    guard.observe(sample(3.0, 100))
-    assert guard.verdict(3.0).hold is None  # a hold ends by itself
+    guard.observe(sample(4.0, 100))
+    assert guard.verdict(4.0).hold is HoldReason.CONFIRMING
+    guard.observe(sample(5.0, 99))
+    assert guard.verdict(5.0).hold is None  # a hold ends by itself, on two values
+
+
+def test_an_artefact_after_a_short_gap_does_not_release_a_hold() -> None:
+    guard = fed((1.0, 110), (2.0, 111))
+    guard.observe(sample(5.0, 40))  # passes the rate check (3 s), but is a single value
+    assert guard.verdict(5.0).hold is HoldReason.CONFIRMING
+    guard.observe(sample(6.0, 112))  # the true value: a jump from the 40, filtered
+    assert guard.verdict(6.0).hold is not None
+    guard.observe(sample(7.0, 112))
+    guard.observe(sample(8.0, 113))  # consistent: re-anchored, above the soft limit
+    assert guard.verdict(8.0).hold is HoldReason.ABOVE_SOFT
 
 
 def test_contact_lost_disconnect_and_timeout_hold() -> None:
-    guard = fed((1.0, 90))
+    guard = fed((0.5, 89), (1.0, 90))
     guard.observe(sample(2.0, 0, SensorContact.NOT_DETECTED))
     assert guard.verdict(2.0).hold is HoldReason.CONTACT_LOST
     assert guard.filtered == {}  # a contact-lost 0 is not counted as implausible
     guard.observe(sample(3.0, 90))
-    assert guard.verdict(3.0).hold is None
+    assert guard.verdict(3.0).hold is HoldReason.CONFIRMING
+    guard.observe(sample(3.5, 90))
+    assert guard.verdict(3.5).hold is None
     guard.observe(SensorStatus(4.0, HeartRateSource.STRAP, False))
     assert guard.verdict(4.0).hold is HoldReason.DISCONNECTED
     guard.observe(SensorStatus(5.0, HeartRateSource.STRAP, True))
     guard.observe(sample(5.0, 90))
-    assert guard.verdict(5.0).hold is None
-    assert guard.next_deadline(5.0) == pytest.approx(10.001)
-    assert guard.verdict(10.1).hold is HoldReason.SIGNAL_LOST
+    guard.observe(sample(5.5, 91))
+    assert guard.verdict(5.5).hold is None
+    assert guard.next_deadline(5.5) == pytest.approx(10.501)
+    assert guard.verdict(10.6).hold is HoldReason.SIGNAL_LOST
 
 
 def test_contact_not_supported_values_count() -> None:

@@ -225,8 +225,11 @@ class HeartRateFeed:
             while True:
                 event.clear()
                 st = self.governed.state()
-                if st.heart_rate_hold_kind != kind_seen:
-                    kind_seen = st.heart_rate_hold_kind
+                kind_now = st.heart_rate_hold_kind
+                if kind_now == "confirming" and kind_seen is not None:
+                    kind_now = kind_seen  # still the same hold until the value is confirmed
+                if kind_now != kind_seen:
+                    kind_seen = kind_now
                     cue = _CUES.get(kind_seen or "")
                     if cue is not None and self.cue is not None and st.phase == Phase.RUNNING:
                         self.cue(cue)

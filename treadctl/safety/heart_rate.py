@@ -62,6 +62,12 @@ MAX_JUMP_BPM_PER_S = 30.0
 REANCHOR_SAMPLES = 3
 """Consistent samples in a row that replace the jump filter's reference."""
 
+CONFIRM_SAMPLES = 2
+"""A hold ends only after this many plausible values in a row below the soft limit, without a
+gap, contact loss or disconnection between them: a single value (say an artefact after a short
+gap that passes the rate check) never releases increases. Project choice, the conservative
+direction: tightening acts on one value, relaxing needs two (docs/heart-rate.md)."""
+
 HARD_WINDOW_S = 5.0
 """Above the hard limit for longer than this: stop ("more than a few seconds", issue 15;
 straps notify about once a second, docs/references.md#journey-heart-rate)."""
@@ -156,6 +162,8 @@ class HeartRateLimits:
 
 class HoldReason(enum.Enum):
     ABOVE_SOFT = "above_soft"
+    CONFIRMING = "confirming"
+    """Below the soft limit, but not yet CONFIRM_SAMPLES values in a row."""
     CONTACT_LOST = "contact_lost"
     SIGNAL_LOST = "signal_lost"
     DISCONNECTED = "sensor_disconnected"
@@ -201,6 +209,8 @@ class HeartRateGuard:
         self._disconnected = False
         self._over_hard_since: float | None = None
         self._candidates: list[tuple[float, int]] = []
+        self._below_run = 0
+        """Plausible values in a row below the soft limit, without a disturbance between."""
 
     def restart_statistics(self) -> None:
         """Statistics and filter counts from zero (a new session); the signal state stays."""
@@ -215,12 +225,14 @@ class HeartRateGuard:
                 # the last value before the loss says nothing about now).
                 self._disconnected = True
                 self._contact_lost = False
+                self._below_run = 0
             return
         self._sample(item)
 
     def _sample(self, s: HeartRateSample) -> None:
         if s.contact is SensorContact.NOT_DETECTED:
             self._contact_lost = True
+            self._below_run = 0
             return
         # Contact counts as back only with a plausible value (a 0 or 255 proves nothing).
         if s.bpm <= 0:
@@ -252,6 +264,11 @@ class HeartRateGuard:
     def _accept(self, at: float, bpm: int) -> None:
         self._contact_lost = self._disconnected = False
         soft = self.limits.soft_bpm
+        gap = self._valid_at is None or at - self._valid_at > self.limits.signal_timeout_s
+        if bpm >= soft:
+            self._below_run = 0
+        else:
+            self._below_run = 1 if gap else self._below_run + 1
         if self._bpm is not None and self._valid_at is not None and self._bpm >= soft:
             self.stats.above_soft_s += min(at - self._valid_at, self.limits.signal_timeout_s)
         self._bpm, self._valid_at = bpm, at
@@ -301,6 +318,14 @@ class HeartRateGuard:
                 False,
                 self._bpm,
                 f"heart rate {self._bpm} bpm at or above the soft limit {lim.soft_bpm} bpm",
+            )
+        if self._below_run < CONFIRM_SAMPLES:
+            return HeartRateVerdict(
+                HoldReason.CONFIRMING,
+                False,
+                self._bpm,
+                f"heart rate {self._bpm} bpm below the soft limit {lim.soft_bpm} bpm, waiting "
+                "for the next value to confirm it",
             )
         return HeartRateVerdict(None, False, self._bpm)
 
