@@ -22,9 +22,10 @@ import signal
 import sys
 from pathlib import Path
 
+from simulators.bluez_twin.adapter import ADAPTER, ADAPTER_PATH, TEMPORARY_TIMEOUT_S
 from simulators.bluez_twin.bus import private_bus
 from simulators.bluez_twin.control import control_socket
-from simulators.bluez_twin.twin import ADAPTER, ADAPTER_PATH, TEMPORARY_TIMEOUT_S, BluezTwin
+from simulators.bluez_twin.twin import BluezTwin
 
 BIN_DIR = Path(__file__).resolve().parent / "bin"
 """Holds the ``bluetoothctl`` that answers ``--version`` (how bleak asks the BlueZ version)."""
@@ -55,7 +56,9 @@ async def main_async(args: argparse.Namespace) -> None:
             address = await stack.enter_async_context(private_bus(args.own_bus))
         if any(path in address for path in SYSTEM_BUS_PATHS):
             raise SystemExit("bluez_twin: refusing the machine's system bus; use a private bus")
-        twin = BluezTwin(address, args.hci, temporary_timeout_s=args.temporary_timeout)
+        twin = BluezTwin(
+            bus_address=address, hci_spec=args.hci, temporary_timeout_s=args.temporary_timeout
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
