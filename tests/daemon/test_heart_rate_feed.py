@@ -58,11 +58,20 @@ def test_the_treadmills_field_as_the_source() -> None:
     assert hr.summary()["max_bpm"] == 96
 
 
-def test_no_limits_no_guard() -> None:
+def test_no_limits_no_guard_but_shown_and_recorded() -> None:
     hr, log = feed("treadmill", limits=None)
     assert hr.governed.heart_rate_guard is None
     assert "none" in str(log.lines[0][1]["limits"])
-    assert hr.summary() == {"source": "treadmill", "guarded": False}
+    clock = hr.clock
+    assert isinstance(clock, FakeClock)
+    for bpm in (140, 255, 142):  # no limits: high values are shown, the 255 is not
+        clock.advance(1.0)
+        hr.treadmill_reading(Reading(at=0.0, speed=0, heart_rate_bpm=bpm))
+    state = hr.state()
+    assert (state.bpm, state.holding) == (142, False)
+    assert hr.governed.state().heart_rate_hold is None
+    summary = hr.summary()
+    assert (summary["guarded"], summary["max_bpm"], summary["filtered"]) == (False, 142, 1)
 
 
 async def test_a_failing_strap_side_is_a_lost_signal_not_a_crash() -> None:

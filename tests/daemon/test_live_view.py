@@ -148,3 +148,5 @@ def test_heart_rate_in_the_line_and_the_summary() -> None:
     text = render_summary(summary, hr)
     assert "heart rate   average 108.5 bpm, max 124 bpm, 31.0 s at or above 105 bpm" in text
     assert "heart rate" not in render_summary(summary, {"max_bpm": None})
+    unguarded = render_summary(summary, {"average_bpm": 90.0, "max_bpm": 99, "guarded": False})
+    assert unguarded.splitlines()[-2] == "  heart rate   average 90.0 bpm, max 99 bpm"

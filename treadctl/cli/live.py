@@ -79,11 +79,13 @@ def render_summary(summary: SessionSummary, heart_rate: Mapping[str, object] | N
         f"  steps        {summary.steps if summary.steps is not None else '-'}",
     ]
     if heart_rate and heart_rate.get("max_bpm") is not None:
-        lines.append(
-            f"  heart rate   average {heart_rate.get('average_bpm')} bpm, max "
-            f"{heart_rate.get('max_bpm')} bpm, {heart_rate.get('above_soft_s')} s at or above "
-            f"{heart_rate.get('soft_bpm')} bpm"
+        line = (
+            f"  heart rate   average {heart_rate.get('average_bpm')} bpm, "
+            f"max {heart_rate.get('max_bpm')} bpm"
         )
+        if heart_rate.get("soft_bpm") is not None:  # guarded: the time above the soft limit
+            line += f", {heart_rate.get('above_soft_s')} s at or above {heart_rate['soft_bpm']} bpm"
+        lines.append(line)
     if summary.reason:
         lines.append(f"  reason       {summary.reason}")
     return "\n".join(lines)

@@ -226,7 +226,7 @@ class DeviceRuntime:
         reading = self.last_reading
         if reading is None or self.heart_rate is None:
             return reading
-        return dataclasses.replace(reading, heart_rate_bpm=self.governed.state().heart_rate_bpm)
+        return dataclasses.replace(reading, heart_rate_bpm=self.heart_rate.state().bpm)
 
     def attach_heart_rate(
         self,

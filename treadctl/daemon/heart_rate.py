@@ -34,7 +34,10 @@ from treadctl.hrs import (
 from treadctl.mqtt.outbound import HeartRateState
 from treadctl.observations import Reading
 from treadctl.safety.governor import Phase
-from treadctl.safety.heart_rate import HeartRateLimits
+from treadctl.safety.heart_rate import HR_MAX_RANGE, HeartRateGuard, HeartRateLimits
+
+MONITOR_HR_MAX = HR_MAX_RANGE[1]
+"""The monitor (no limits configured) only filters and counts; its thresholds are never used."""
 
 BATTERY_LOW_PERCENT = 15
 """At or below this the strap's battery is reported as low (a warning, once per drop): a
@@ -93,6 +96,7 @@ class HeartRateFeed:
         self.changed = asyncio.Event()
         """Set whenever what :meth:`state` shows may have changed."""
         self.limits: HeartRateLimits | None = None
+        self._monitor: HeartRateGuard | None = None
         self.cue: Callable[[str], None] | None = None
         """Told the cue kind when the guard starts holding a moving belt (spoken cues)."""
 
@@ -101,6 +105,13 @@ class HeartRateFeed:
         """A session for ``person`` starts: guard it with that person's limits."""
         self.limits = self._limits_for(person)
         self.governed.set_heart_rate_limits(self.limits)
+        # Without limits the heart rate is still shown and recorded: filtered the same way by
+        # a guard that guards nothing (it is not the governor's, whose guard is then None).
+        self._monitor = (
+            None
+            if self.limits is not None
+            else HeartRateGuard(HeartRateLimits(MONITOR_HR_MAX), now=self.clock.now())
+        )
         self._log(
             "heart_rate_limits",
             device=self.id,
@@ -113,10 +124,20 @@ class HeartRateFeed:
     def summary(self) -> dict[str, JsonValue]:
         """Heart rate of the session so far: plausible values only (for the summary)."""
         guard = self.governed.heart_rate_guard
+        guarded = guard is not None
+        guard = guard or self._monitor
         if guard is None:
             return {"source": self.source, "guarded": False}
         stats = guard.stats
         average = stats.average_bpm
+        if not guarded:
+            return {
+                "source": self.source,
+                "guarded": False,
+                "average_bpm": None if average is None else round(average, 1),
+                "max_bpm": stats.max_bpm,
+                "filtered": sum(guard.filtered.values()),
+            }
         return {
             "source": self.source,
             "guarded": True,
@@ -130,8 +151,11 @@ class HeartRateFeed:
 
     def state(self) -> HeartRateState:
         st = self.governed.state()
+        bpm = st.heart_rate_bpm
+        if self._monitor is not None:
+            bpm = self._monitor.verdict(self.clock.now()).bpm
         return HeartRateState(
-            bpm=st.heart_rate_bpm,
+            bpm=bpm,
             source=self.source,
             contact=self.contact,
             holding=st.heart_rate_hold is not None,
@@ -151,6 +175,8 @@ class HeartRateFeed:
 
     def _item(self, item: HeartRateItem) -> None:
         item = self.governed.observe_heart_rate(item)
+        if self._monitor is not None:
+            self._monitor.observe(item)
         if isinstance(item, SensorStatus):
             self.connected = item.connected
             if item.battery_percent is not None:
