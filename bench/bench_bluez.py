@@ -33,11 +33,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.mosquitto import Mosquitto  # noqa: E402
-from tests.support.twin import twin_process  # noqa: E402
-
 from bench import parts, rig  # noqa: E402
 from bench.stats import machine, now_iso, summary_ms  # noqa: E402
+from harness.mosquitto import Mosquitto  # noqa: E402
+from harness.twin import twin_process  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "results" / "bluez.json"
 BUDGET_QUOTA_US = 10_000
