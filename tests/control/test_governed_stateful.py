@@ -43,7 +43,7 @@ from treadctl.safety.errors import (
     SafetyRefusal,
 )
 from treadctl.safety.events import DEVICE_SAFETY_EVENTS, LatchReason
-from treadctl.safety.governor import Phase
+from treadctl.safety.phases import Phase
 
 FUZZ = os.environ.get("TREADCTL_HYPOTHESIS") == "fuzz"
 GOVERNED_SEQUENCES = 20_000 if FUZZ else int(os.environ.get("SEQ", "3000"))

@@ -13,7 +13,7 @@ from tests.control.test_session import SHORT
 from treadctl.control.governed import GovernedTreadmill, StartFailedError
 from treadctl.control.session import REST_OVER, SessionRunner, SessionSnapshot, SessionState
 from treadctl.observations import EventKind
-from treadctl.safety.governor import Phase
+from treadctl.safety.phases import Phase
 from treadctl.workout.loader import load_profile_text
 
 GUARD_S = 30  # a net against a hang; no assertion depends on real time

@@ -12,6 +12,7 @@ from treadctl.observations import (
     Reading,
     SpeedRange,
 )
+from treadctl.safety.actions import Command, CommandKind, SetIncline, SetSpeed, Wait
 from treadctl.safety.errors import (
     BelowDeviceMinimumError,
     BeltStateError,
@@ -25,14 +26,9 @@ from treadctl.safety.events import (
     SAFETY_EVENTS,
     LatchReason,
 )
-from treadctl.safety.governor import (
-    Command,
-    CommandKind,
-    Governor,
-    Phase,
-    Wait,
-)
+from treadctl.safety.governor import Governor
 from treadctl.safety.limits import Limits
+from treadctl.safety.phases import Phase
 
 PAD = DeviceInfo("pad", "pad", SpeedRange(100, 600, 50), None)
 FINE = DeviceInfo("fine", "fine", SpeedRange(10, 1800, 10), InclineRange(0, 150, 5))
@@ -53,7 +49,12 @@ def drain(gov: Governor, now: float, fail: set[CommandKind] | None = None) -> li
 
 
 def kinds(cmds: list[Command]) -> list[tuple[CommandKind, int | None]]:
-    return [(c.kind, c.value) for c in cmds]
+    return [(c.kind, value_of(c)) for c in cmds]
+
+
+def value_of(c: Command) -> int | None:
+    """The value a speed or incline command carries; None for the others."""
+    return c.value if isinstance(c, SetSpeed | SetIncline) else None
 
 
 def running(info: DeviceInfo = PAD, target: int = 200, limits: Limits | None = None) -> Governor:
@@ -90,7 +91,7 @@ def test_coarse_pad_ramps_half_km_h_steps_five_seconds_apart() -> None:
         t += 0.5
         gov.observe(Reading(at=t, speed=gov.state().commanded_speed))
         for cmd in drain(gov, t):
-            times.append((t - moved, cmd.value))
+            times.append((t - moved, value_of(cmd)))
     assert times == [(5.0, 150), (10.0, 200)]
 
 
@@ -101,7 +102,7 @@ def test_fine_device_ramps_0_1_per_second() -> None:
     for _ in range(10):
         t += 1.0
         gov.observe(Reading(at=t, speed=gov.state().commanded_speed))
-        values += [c.value for c in drain(gov, t)]
+        values += [value_of(c) for c in drain(gov, t)]
     assert values == [110, 120, 130, 140, 150]
 
 
@@ -280,7 +281,7 @@ def test_speed_and_incline_never_rise_in_the_same_minute() -> None:
     incline_rises = [at for at, c in log if c.kind == CommandKind.SET_INCLINE]
     assert speed_rises
     assert incline_rises
-    assert [c.value for _, c in log if c.kind == CommandKind.SET_INCLINE][-1] == 20
+    assert [c.value for _, c in log if isinstance(c, SetIncline)][-1] == 20
     for s in speed_rises:
         for i in incline_rises:
             assert abs(s - i) >= 60

@@ -19,9 +19,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from treadctl.hrs import HeartRateSample, HeartRateSource, SensorContact, SensorStatus
 from treadctl.observations import DeviceInfo, InclineRange, Reading, SpeedRange
+from treadctl.safety.actions import Command, CommandKind, SetIncline, SetSpeed, Wait
 from treadctl.safety.errors import HeartRateRefusal, SafetyRefusal
 from treadctl.safety.events import LatchReason
-from treadctl.safety.governor import Command, CommandKind, Governor, Phase, Wait
+from treadctl.safety.governor import Governor
 from treadctl.safety.heart_rate import (
     HARD_WINDOW_S,
     RAMP_DOWN_MAX_S,
@@ -29,6 +30,7 @@ from treadctl.safety.heart_rate import (
     HeartRateGuard,
     HeartRateLimits,
 )
+from treadctl.safety.phases import Phase
 
 FINE = DeviceInfo("fine", "fine", SpeedRange(10, 1800, 10), InclineRange(0, 150, 5))
 LIMITS = HeartRateLimits(150)  # soft 105, hard 120
@@ -77,8 +79,7 @@ def speeds(cmds: list[Command]) -> list[int]:
     """The speeds of the Set Target Speed commands (each carries one)."""
     values: list[int] = []
     for c in cmds:
-        if c.kind == CommandKind.SET_SPEED:
-            assert c.value is not None, c
+        if isinstance(c, SetSpeed):
             values.append(c.value)
     return values
 
@@ -205,14 +206,14 @@ class HeartRateMachine(RuleBasedStateMachine):
     def _drain(self) -> None:
         while not isinstance(action := self.gov.next_action(self.now), Wait):
             st_ = self.gov.state()
-            if action.kind == CommandKind.SET_SPEED and self.gov.phase == Phase.RUNNING:
+            if isinstance(action, SetSpeed) and self.gov.phase == Phase.RUNNING:
                 previous = st_.commanded_speed
-                if previous is not None and action.value is not None and action.value > previous:
+                if previous is not None and action.value > previous:
                     assert self._may_increase(), f"speed rise {previous}->{action.value}"
-            if action.kind == CommandKind.SET_INCLINE:
+            if isinstance(action, SetIncline):
                 previous = st_.commanded_incline
                 base = previous if previous is not None else 0  # FINE's minimum incline
-                rising = action.value is not None and action.value > base
+                rising = action.value > base
                 if rising:
                     assert self._may_increase(), "incline rise while the guard should hold"
             if action.kind == CommandKind.STOP:

@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 from tests.safety.test_governor import FINE, PAD, T0, drain, running
 from treadctl.observations import DeviceInfo, Reading
 from treadctl.safety import limits as L
+from treadctl.safety.actions import CommandKind, SetSpeed
 from treadctl.safety.errors import (
     BelowDeviceMinimumError,
     BeltStateError,
     LimitExceededError,
     NudgeRefusedError,
 )
-from treadctl.safety.governor import CommandKind, Governor
+from treadctl.safety.governor import Governor
 
 MOVED = T0 + 1  # running() sees the belt move here: the block begins
 
@@ -128,7 +129,7 @@ def test_restart_keeps_the_minute_between_incline_and_speed_rises() -> None:
     previous = 0
     while now < t + 120:
         for c in drain(gov, now):
-            if c.kind == CommandKind.SET_SPEED and c.value is not None:
+            if isinstance(c, SetSpeed):
                 if previous and c.value > previous:
                     speed_rises.append(now)
                 previous = c.value

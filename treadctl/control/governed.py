@@ -32,19 +32,22 @@ from treadctl.control.port import TreadmillPort
 from treadctl.errors import TreadctlError
 from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import DeviceEvent, DeviceInfo, EventKind, Observation
-from treadctl.safety.errors import InvariantError, SafetyRefusal
-from treadctl.safety.events import LatchReason
-from treadctl.safety.governor import (
+from treadctl.safety.actions import (
     Command,
-    CommandKind,
-    Governor,
-    GovernorState,
-    Notice,
-    Phase,
+    Pause,
+    RequestControl,
+    SetIncline,
+    SetSpeed,
+    Start,
+    Stop,
     Wait,
 )
+from treadctl.safety.errors import SafetyRefusal
+from treadctl.safety.events import LatchReason
+from treadctl.safety.governor import Governor, GovernorState, Notice
 from treadctl.safety.heart_rate import HeartRateGuard, HeartRateLimits
 from treadctl.safety.limits import Limits
+from treadctl.safety.phases import Phase
 
 COMMAND_DEADLINE_S = 6.0
 """Outer deadline on any one port call. The link has its own (docs/references.md#ftms-procedures:
@@ -299,22 +302,20 @@ class GovernedTreadmill:
         port = self._port
         try:
             async with asyncio.timeout(COMMAND_DEADLINE_S) as scope:
-                self._in_flight = scope if command.kind != CommandKind.STOP else None
-                match command.kind:
-                    case CommandKind.REQUEST_CONTROL:
+                self._in_flight = scope if not isinstance(command, Stop) else None
+                match command:
+                    case RequestControl():
                         await port.request_control()
-                    case CommandKind.SET_SPEED if command.value is not None:
-                        await port.set_target_speed(command.value)
-                    case CommandKind.SET_INCLINE if command.value is not None:
-                        await port.set_target_incline(command.value)
-                    case CommandKind.START:
+                    case SetSpeed(value=value):
+                        await port.set_target_speed(value)
+                    case SetIncline(value=value):
+                        await port.set_target_incline(value)
+                    case Start():
                         await port.start()
-                    case CommandKind.STOP:
+                    case Stop():
                         await port.stop()
-                    case CommandKind.PAUSE:
+                    case Pause():
                         await port.pause()
-                    case _:
-                        raise InvariantError("GovernedTreadmill._send", f"malformed {command}")
         except TimeoutError:
             if self._interrupted:
                 return f"{command.kind.value} interrupted by an emergency stop"

@@ -32,7 +32,7 @@ from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading
 from treadctl.safety.errors import BeltStateError, InvariantError, SafetyRefusal
 from treadctl.safety.events import ABORT_ON, LatchReason
-from treadctl.safety.governor import Phase
+from treadctl.safety.phases import Phase
 from treadctl.workout.check import Problem, check_profile, check_profile_for_device
 from treadctl.workout.engine import PlannedSegment, Position, Timeline
 from treadctl.workout.models import Profile, SegmentKind

@@ -78,9 +78,9 @@ from treadctl.history.recorder import DEFAULT_PERSON, PlannedStart, SessionOwner
 from treadctl.observations import DeviceEvent, Reading
 from treadctl.safety.errors import LimitExceededError
 from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
-from treadctl.safety.governor import Phase
 from treadctl.safety.heart_rate import HeartRateLimits
 from treadctl.safety.limits import Limits
+from treadctl.safety.phases import Phase
 from treadctl.workout.check import Problem
 from treadctl.workout.loader import ProfileNotFoundError
 from treadctl.workout.summary import SessionSummary

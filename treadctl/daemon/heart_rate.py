@@ -33,8 +33,8 @@ from treadctl.hrs import (
 )
 from treadctl.mqtt.outbound import HeartRateState
 from treadctl.observations import Reading
-from treadctl.safety.governor import Phase
 from treadctl.safety.heart_rate import HR_MAX_RANGE, HeartRateGuard, HeartRateLimits
+from treadctl.safety.phases import Phase
 
 MONITOR_HR_MAX = HR_MAX_RANGE[1]
 """The monitor (no limits configured) only filters and counts; its thresholds are never used."""

@@ -20,10 +20,8 @@ Guarantees (each one is property-tested in tests/control and tests/safety):
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field, replace
 
-from treadctl.ftms.control_point import OpCode, StopKind
 from treadctl.ftms.control_session import ControlSession
 from treadctl.hrs.sample import HeartRateItem
 from treadctl.observations import (
@@ -35,6 +33,18 @@ from treadctl.observations import (
     SpeedRange,
 )
 from treadctl.safety import limits as L
+from treadctl.safety.actions import (
+    Action,
+    Command,
+    Pause,
+    RequestControl,
+    SetIncline,
+    SetSpeed,
+    Start,
+    Stop,
+    StopCommand,
+    Wait,
+)
 from treadctl.safety.device import check_range, fit_down, ramp_step
 from treadctl.safety.errors import (
     BelowDeviceMinimumError,
@@ -49,57 +59,8 @@ from treadctl.safety.errors import (
 from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
 from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S, HeartRateGuard
 from treadctl.safety.manual import ManualSpeedRules
+from treadctl.safety.phases import Phase, PhaseEvent, next_phase
 from treadctl.safety.procedures import STATUS_OF_EVENT
-
-
-class Phase(enum.Enum):
-    """What the governor is doing with the belt."""
-
-    STOPPED = "stopped"
-    STARTING = "starting"  # Request Control -> start speed -> Start -> wait for motion
-    RUNNING = "running"  # belt moving under our ramp
-    STOPPING = "stopping"  # Stop/Pause sent or done by the device; waiting for speed 0
-
-
-class CommandKind(enum.Enum):
-    """The TreadmillPort methods the governor may ask for (FTMS §4.16.1 op codes)."""
-
-    REQUEST_CONTROL = "request_control"  # 0x00
-    SET_SPEED = "set_speed"  # 0x02
-    SET_INCLINE = "set_incline"  # 0x03
-    START = "start"  # 0x07
-    STOP = "stop"  # 0x08 0x01
-    PAUSE = "pause"  # 0x08 0x02
-
-
-_PROCEDURES: dict[CommandKind, tuple[OpCode, StopKind | None]] = {
-    CommandKind.REQUEST_CONTROL: (OpCode.REQUEST_CONTROL, None),
-    CommandKind.SET_SPEED: (OpCode.SET_TARGET_SPEED, None),
-    CommandKind.SET_INCLINE: (OpCode.SET_TARGET_INCLINATION, None),
-    CommandKind.START: (OpCode.START_OR_RESUME, None),
-    CommandKind.STOP: (OpCode.STOP_OR_PAUSE, StopKind.STOP),
-    CommandKind.PAUSE: (OpCode.STOP_OR_PAUSE, StopKind.PAUSE),
-}
-"""The FTMS procedure (op code, stop kind) each command is sent as (FTMS §4.16.1)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One command to send, with the reason it was decided."""
-
-    kind: CommandKind
-    value: int | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Nothing to send now; ask again at ``until`` (monotonic s) or when something changes."""
-
-    until: float | None
-
-
-Action = Command | Wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +101,7 @@ class GovernorState:
 
 @dataclass(slots=True)
 class _StopPlan:
-    kind: CommandKind
+    pause: bool
     reason: str
     attempts: int = 0
     not_before: float = float("-inf")
@@ -327,10 +288,7 @@ class Governor:
             raise BeltStateError("start", "disconnected")
         if self.phase in (Phase.STARTING, Phase.RUNNING):
             raise BeltStateError("start", self.phase.value)
-        if self._in_flight is not None and self._in_flight.command.kind in (
-            CommandKind.STOP,
-            CommandKind.PAUSE,
-        ):
+        if self._in_flight is not None and isinstance(self._in_flight.command, StopCommand):
             raise BeltStateError("start", "stopping", "a stop is being sent")
         self._require_still_belt(now, "start")
         self._check_heart_rate_start(now)
@@ -342,7 +300,7 @@ class Governor:
             self._note(now, f"latch {self.latch.value} cleared by an explicit start")
         self.latch = None
         self._stop = None
-        self.phase = Phase.STARTING
+        self._to(PhaseEvent.START)
         self._start = _StartPlan(start_speed=start_speed)
         self._speed = _Axis(target=target)
         # The incline's last rise is kept: a restart does not reset the minute that separates
@@ -398,20 +356,18 @@ class Governor:
 
     def stop(self, now: float, *, pause: bool = False, reason: str = "stop requested") -> None:
         """Stop (or pause) the belt. Always accepted; a person's stop is not a safety latch."""
-        self._plan_stop(CommandKind.PAUSE if pause else CommandKind.STOP, reason)
+        self._plan_stop(pause=pause, reason=reason)
         self._start = None
         self._speed.target = None
         self._incline.target = None
-        if self.phase != Phase.STOPPED:
-            self.phase = Phase.STOPPING
+        self._to(PhaseEvent.STOP)
 
     def emergency_stop(self, now: float) -> None:
         """Stop now, ahead of anything queued, and latch. A Stop is sent even if the belt
         looks still: a person asked for it."""
         self._latch(LatchReason.EMERGENCY_STOP, now, "emergency stop requested")
-        self._stop = _StopPlan(kind=CommandKind.STOP, reason="emergency stop")
-        if self.phase == Phase.STOPPED:
-            self.phase = Phase.STOPPING
+        self._stop = _StopPlan(pause=False, reason="emergency stop")
+        self._to(PhaseEvent.EMERGENCY_STOP)
 
     # ----------------------------------------------------------------- observations
 
@@ -438,7 +394,7 @@ class Governor:
             return
         if self.phase == Phase.STARTING and self._start is not None:
             if self._start.start_sent_at is not None and r.speed > 0:
-                self.phase = Phase.RUNNING
+                self._to(PhaseEvent.BELT_MOVED)
                 self.running_since = r.at
                 self._manual.belt_moving(r.at)
                 self._start = None
@@ -447,7 +403,7 @@ class Governor:
                 self._speed.last_raise_at = r.at
                 self._note(r.at, f"belt moving at {r.speed}")
         elif self.phase == Phase.STOPPING and r.speed == 0 and self._stop is None:
-            self.phase = Phase.STOPPED
+            self._to(PhaseEvent.BELT_STILL)
             self.running_since = None
 
     def _observe_event(self, e: DeviceEvent) -> None:
@@ -565,12 +521,9 @@ class Governor:
             raise BeltStateError("complete a command", "no such command in flight", str(command))
         self._in_flight = None
         kind = command.kind
-        op, _stop_kind = _PROCEDURES[kind]
-        self._control.answered(op, success=error is None)
-        if kind in (CommandKind.SET_SPEED, CommandKind.SET_INCLINE):
-            axis = self._speed if kind == CommandKind.SET_SPEED else self._incline
-            if command.value is None:
-                raise InvariantError("Governor.completed", f"{kind.value} without a value")
+        self._control.answered(command.op, success=error is None)
+        if isinstance(command, SetSpeed | SetIncline):
+            axis = self._speed if isinstance(command, SetSpeed) else self._incline
             # Count the write from when it was issued even if it failed: it may have applied.
             if axis.commanded is None or command.value > axis.commanded:
                 axis.last_raise_at = flight.issued_at
@@ -581,15 +534,12 @@ class Governor:
             self._succeeded(command, flight.issued_at, now)
             return
         self._note(now, f"{kind.value} failed: {error}")
-        if self._stop is not None and kind in (
-            CommandKind.STOP,
-            CommandKind.PAUSE,
-            CommandKind.REQUEST_CONTROL,
-        ):
+        if self._stop is not None and isinstance(command, Stop | Pause | RequestControl):
             self._stop.attempts += 1
             moving = self.belt_speed is not None and self.belt_speed > 0
             if self._stop.attempts >= L.STOP_ATTEMPTS and not moving:
-                self._note(now, f"gave up on {self._stop.kind.value} after {L.STOP_ATTEMPTS} tries")
+                what = "pause" if self._stop.pause else "stop"
+                self._note(now, f"gave up on {what} after {L.STOP_ATTEMPTS} tries")
                 self._stop = None
             else:
                 # While the belt reports motion a Stop is retried for as long as it takes (a
@@ -602,14 +552,14 @@ class Governor:
     # ----------------------------------------------------------------- internals
 
     def _succeeded(self, command: Command, issued_at: float, now: float) -> None:
-        kind = command.kind
-        if kind == CommandKind.SET_SPEED and self._start is not None:
+        if isinstance(command, SetSpeed) and self._start is not None:
             self._start.speed_sent = True
-        elif kind == CommandKind.START and self._start is not None:
+        elif isinstance(command, Start) and self._start is not None:
             self._start.start_sent_at = issued_at
-        elif kind in (CommandKind.STOP, CommandKind.PAUSE):
+        elif isinstance(command, StopCommand):
             self._stop = None
-            self.phase = Phase.STOPPED if self.belt_speed == 0 else Phase.STOPPING
+            still = self.belt_speed == 0
+            self._to(PhaseEvent.STOP_SENT_STILL if still else PhaseEvent.STOP_SENT_NOT_STILL)
             if self.phase == Phase.STOPPED:
                 self.running_since = None
 
@@ -670,8 +620,7 @@ class Governor:
 
     def _issue(self, command: Command, now: float) -> Command:
         self._in_flight = _InFlight(command, now)
-        op, stop_kind = _PROCEDURES[command.kind]
-        self._control.sent(op, now, stop_kind=stop_kind)
+        self._control.sent(command.op, now, stop_kind=command.stop_kind)
         return command
 
     def _stop_action(self, now: float) -> Action:
@@ -683,19 +632,18 @@ class Governor:
         if now < plan.not_before:
             return Wait(plan.not_before)
         if not self._control.has_control:
-            return self._issue(Command(CommandKind.REQUEST_CONTROL, None, plan.reason), now)
-        return self._issue(Command(plan.kind, None, plan.reason), now)
+            return self._issue(RequestControl(plan.reason), now)
+        stop: StopCommand = Pause(plan.reason) if plan.pause else Stop(plan.reason)
+        return self._issue(stop, now)
 
     def _start_action(self, now: float) -> Action:
         plan = self._start
         if plan is None:
             raise InvariantError("Governor._start_action", "starting without a start plan")
         if not self._control.has_control:
-            return self._issue(Command(CommandKind.REQUEST_CONTROL, None, "start"), now)
+            return self._issue(RequestControl("start"), now)
         if not plan.speed_sent:
-            return self._issue(
-                Command(CommandKind.SET_SPEED, plan.start_speed, "start speed before Start"), now
-            )
+            return self._issue(SetSpeed(plan.start_speed, "start speed before Start"), now)
         if plan.start_sent_at is None:
             problem = self._still_belt_problem(now)
             if problem is not None:
@@ -706,7 +654,7 @@ class Governor:
                 )
                 self._latch(reason, now, f"Start not sent: {problem}")
                 return self._stop_action(now) if self._stop is not None else Wait(None)
-            return self._issue(Command(CommandKind.START, None, "explicit start"), now)
+            return self._issue(Start("explicit start"), now)
         return self._wait()
 
     def _ramp_action(self, now: float) -> Action:
@@ -721,7 +669,7 @@ class Governor:
         rate = self.limits.acceleration_centi_per_s
         # A cap lowered under the running belt applies at once: slowing is the safe direction.
         if speed.commanded > grid_cap:
-            return self._issue(Command(CommandKind.SET_SPEED, grid_cap, "cap lowered"), now)
+            return self._issue(SetSpeed(grid_cap, "cap lowered"), now)
         waits: list[float] = []
         target = speed.target
         if target is not None and target > speed.commanded and self._hr_hold is not None:
@@ -743,7 +691,7 @@ class Governor:
             )
             if now >= due:
                 why = "ramp up" if nxt > speed.commanded else "ramp down"
-                return self._issue(Command(CommandKind.SET_SPEED, nxt, why), now)
+                return self._issue(SetSpeed(nxt, why), now)
             waits.append(due)
         incline_action = self._incline_action(now, waits)
         if incline_action is not None:
@@ -759,7 +707,7 @@ class Governor:
         if current > self.incline_cap:
             capped = fit_down(self.incline_cap, irng)
             if capped is not None:
-                return self._issue(Command(CommandKind.SET_INCLINE, capped, "incline cap"), now)
+                return self._issue(SetIncline(capped, "incline cap"), now)
         if axis.target == current and axis.commanded is not None:
             return None
         per_s = self.limits.incline_ramp_deci_per_min / 60
@@ -783,14 +731,14 @@ class Governor:
             due = max(last + abs(nxt - current) / per_s, last + L.MIN_WRITE_INTERVAL_S, separation)
         if now >= due:
             why = "incline up" if nxt > current else "incline down"
-            return self._issue(Command(CommandKind.SET_INCLINE, nxt, why), now)
+            return self._issue(SetIncline(nxt, why), now)
         waits.append(due)
         return None
 
-    def _plan_stop(self, kind: CommandKind, reason: str) -> None:
-        if self._stop is not None and self._stop.kind == CommandKind.STOP:
+    def _plan_stop(self, *, pause: bool, reason: str) -> None:
+        if self._stop is not None and not self._stop.pause:
             return  # a Stop already wins over a Pause
-        self._stop = _StopPlan(kind=kind, reason=reason)
+        self._stop = _StopPlan(pause=pause, reason=reason)
 
     def _latch(self, reason: LatchReason, now: float, why: str) -> None:
         first = self.latch is None
@@ -801,10 +749,18 @@ class Governor:
         self._incline.target = None
         if reason not in DEVICE_STOPPED and belt_may_move:
             # A fresh plan: a new safety reason is tried at once, with fresh attempts.
-            self._stop = _StopPlan(kind=CommandKind.STOP, reason=f"safety: {reason.value}")
-        if belt_may_move:
-            self.phase = Phase.STOPPING if self.belt_speed != 0 else Phase.STOPPED
+            self._stop = _StopPlan(pause=False, reason=f"safety: {reason.value}")
+        if self.belt_speed == 0:
+            self._to(PhaseEvent.LATCH_STILL)
+        elif self.belt_speed is None:
+            self._to(PhaseEvent.LATCH_UNKNOWN)
+        else:
+            self._to(PhaseEvent.LATCH_MOVING)
         self._notices.append(Notice(now, why, reason))
+
+    def _to(self, event: PhaseEvent) -> None:
+        """The one place the phase changes: the phase table (``treadctl.safety.phases``)."""
+        self.phase = next_phase(self.phase, event)
 
     def _note(self, now: float, what: str) -> None:
         self._notices.append(Notice(now, what))
