@@ -20,7 +20,10 @@ from treadctl.config.model import Config
 from treadctl.control.session import REST_OVER, TERMINAL, SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import DeviceRuntime
+from treadctl.daemon.speech import Cues
 from treadctl.speech import phrases
+from treadctl.speech.engine import Renderer, Voice
+from treadctl.speech.speaker import Speaker
 
 SPOKEN = """\
 name: spoken
@@ -206,3 +209,25 @@ async def test_a_missing_engine_is_reported_once_and_changes_nothing_else(
     cues = [e["text"] for e in logs if e["event"] == "cue"]
     assert cues[:2] == ["Starting in 3, 2, 1.", "Small steps."]
     assert not [e for e in logs if e["event"] == "speech_failed"]
+
+
+class _BrokenSpeaker(Speaker):
+    async def run(self) -> None:
+        raise RuntimeError("a bug in the speech task")
+
+
+async def test_a_failing_speech_task_ends_speech_only(tmp_path: Path) -> None:
+    """A bug in the speech task is logged; the cue tasks go on and nothing is raised into the
+    daemon's TaskGroup (which would stop the belts and the daemon)."""
+    speaker = _BrokenSpeaker(Renderer(tmp_path, Voice()), None)
+    cues = Cues({}, speaker, structlog.get_logger("test"), publish=False)
+    with structlog.testing.capture_logs() as logs:
+        async with asyncio.TaskGroup() as tg:
+            task = tg.create_task(cues.run(None))
+            await poll(lambda: any(e["event"] == "speech_failed" for e in logs), within=10)
+            await poll(lambda: any(e["event"] == "speech_unavailable" for e in logs), within=10)
+            assert not task.done()  # the diagnostics task still runs
+            task.cancel()
+    assert task.cancelled()
+    failed = next(e for e in logs if e["event"] == "speech_failed")
+    assert failed["error"] == "a bug in the speech task"

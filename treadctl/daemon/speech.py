@@ -126,7 +126,10 @@ class Cues:
             await work
         except Exception as exc:
             self.log.exception("speech_failed", error=str(exc))
-            await self._tell(sink, "speech_failed", f"speech stopped: {exc}")
+            try:
+                await self._tell(sink, "speech_failed", f"speech stopped: {exc}")
+            except Exception:  # publishing failed too: the log line above is all there is
+                self.log.exception("speech_failed_unpublished")
 
     async def _follow(self, runtime: DeviceRuntime) -> None:
         scheduler = self._schedulers[runtime.id]
