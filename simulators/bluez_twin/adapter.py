@@ -142,13 +142,23 @@ class Adapter:
         self._require_powered()
         if self.discovery_sessions.pop(msg.sender or "", None) is None:
             raise BluezError(FAILED, "No discovery started")
-        if not self.discovery_sessions:
-            await self._stop_scanning()
-            self.tree.set(ADAPTER_PATH, ADAPTER, Discovering=Variant("b", False))
-            for state in self.devices.values():
-                self.tree.invalidate(state.path, DEVICE, "RSSI", "TxPower")
-                self._expire_later(state)
+        await self._discovery_may_end()
         return Reply()
+
+    async def discovery_client_left(self, client: str) -> None:
+        """A client left the bus: its discovery session and filter go (bluetoothd watches)."""
+        self.filters.pop(client, None)
+        if self.discovery_sessions.pop(client, None) is not None:
+            await self._discovery_may_end()
+
+    async def _discovery_may_end(self) -> None:
+        if self.discovery_sessions:
+            return
+        await self._stop_scanning()
+        self.tree.set(ADAPTER_PATH, ADAPTER, Discovering=Variant("b", False))
+        for state in self.devices.values():
+            self.tree.invalidate(state.path, DEVICE, "RSSI", "TxPower")
+            self._expire_later(state)
 
     async def _stop_scanning(self) -> None:
         if self._host is not None and self._host.is_scanning:

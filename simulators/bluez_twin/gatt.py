@@ -93,6 +93,8 @@ class CharacteristicState:
     """Set while notifications are enabled (StartNotify or AcquireNotify)."""
     acquired: socket.socket | None = None
     """Our end of the AcquireNotify socket."""
+    clients: set[str] = field(default_factory=set)
+    """Bus names holding a StartNotify session (notifications end with the last one)."""
 
 
 @dataclass(eq=False)
@@ -232,7 +234,7 @@ class GattSession:
                 raise
             raise BluezError(FAILED, "Not connected") from None
 
-    async def start_notify(self, path: str) -> None:
+    async def start_notify(self, path: str, client: str) -> None:
         state = self._state(path)
         if not state.proxy.properties & (
             Characteristic.Properties.NOTIFY | Characteristic.Properties.INDICATE
@@ -240,21 +242,36 @@ class GattSession:
             raise BluezError("org.bluez.Error.NotSupported", "Operation is not supported")
         if state.acquired is not None:
             raise BluezError("org.bluez.Error.NotPermitted", "Notify acquired")
-        if state.subscriber is not None:
-            return  # another session of the same notifications (shared, as in bluetoothd)
+        if client in state.clients:
+            raise BluezError("org.bluez.Error.InProgress", "In Progress")
+        if state.subscriber is None:
 
-        def deliver(value: bytes) -> None:
-            self.tree.signal_again(path, CHARACTERISTIC, Value=Variant("ay", bytes(value)))
+            def deliver(value: bytes) -> None:
+                self.tree.signal_again(path, CHARACTERISTIC, Value=Variant("ay", bytes(value)))
 
-        await self._subscribe(state, deliver)
+            await self._subscribe(state, deliver)
+        # One session per client; the notifications are shared (as in bluetoothd).
+        state.clients.add(client)
         self.tree.set(path, CHARACTERISTIC, Notifying=Variant("b", True))
 
-    async def stop_notify(self, path: str) -> None:
+    async def stop_notify(self, path: str, client: str) -> None:
         state = self._state(path)
-        if state.subscriber is None or state.acquired is not None:
+        if client not in state.clients:
             raise BluezError(FAILED, "No notify session started")
+        await self._end_session(state, client)
+
+    async def client_left(self, client: str) -> None:
+        """A client left the bus: its notification sessions end (bluetoothd watches them)."""
+        for state in list(self.characteristics.values()):
+            if client in state.clients:
+                await self._end_session(state, client)
+
+    async def _end_session(self, state: CharacteristicState, client: str) -> None:
+        state.clients.discard(client)
+        if state.clients or state.acquired is not None:
+            return
         await self._unsubscribe(state)
-        self.tree.set(path, CHARACTERISTIC, Notifying=Variant("b", False))
+        self.tree.set(state.path, CHARACTERISTIC, Notifying=Variant("b", False))
 
     async def acquire_notify(self, path: str) -> socket.socket:
         """Subscribe and hand the values to a socket pair; returns the client's end."""

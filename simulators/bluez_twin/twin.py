@@ -25,7 +25,7 @@ from bumble.device import Connection, Device
 from bumble.host import Host
 from bumble.transport import open_transport
 from bumble.transport.common import Transport
-from dbus_fast import BusType, Message, NameFlag, RequestNameReply, Variant
+from dbus_fast import BusType, Message, MessageType, NameFlag, RequestNameReply, Variant
 from dbus_fast.aio import MessageBus
 
 from simulators.bluez_twin.adapter import (
@@ -96,6 +96,17 @@ class BluezTwin(Adapter):
         if self._group is None:
             raise RuntimeError("the twin is not running")
         self.tree.attach(bus, self._group)
+        bus.add_message_handler(self._on_bus_signal)
+        await bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="AddMatch",
+                signature="s",
+                body=["type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'"],
+            )
+        )
         self.tree.add(ADAPTER_PATH, {ADAPTER: self._adapter_props()})
         reply = await bus.request_name(BLUEZ, NameFlag.DO_NOT_QUEUE)
         if reply != RequestNameReply.PRIMARY_OWNER:
@@ -245,14 +256,33 @@ class BluezTwin(Adapter):
         await self._session(path).write(path, value, with_response=kind != "command")
         return Reply()
 
-    async def _start_notify(self, path: str, _msg: Message) -> Reply:
+    async def _start_notify(self, path: str, msg: Message) -> Reply:
         self._fault("StartNotify")
-        await self._session(path).start_notify(path)
+        await self._session(path).start_notify(path, msg.sender or "")
         return Reply()
 
-    async def _stop_notify(self, path: str, _msg: Message) -> Reply:
-        await self._session(path).stop_notify(path)
+    async def _stop_notify(self, path: str, msg: Message) -> Reply:
+        await self._session(path).stop_notify(path, msg.sender or "")
         return Reply()
+
+    def _on_bus_signal(self, msg: Message) -> bool:
+        """A client leaving the bus (NameOwnerChanged to nobody) ends its sessions."""
+        if (
+            msg.message_type == MessageType.SIGNAL
+            and msg.member == "NameOwnerChanged"
+            and msg.sender == "org.freedesktop.DBus"
+            and len(msg.body) == 3
+            and str(msg.body[0]).startswith(":")
+            and msg.body[2] == ""
+        ):
+            self.spawn(self._client_left(str(msg.body[0])))
+        return False
+
+    async def _client_left(self, client: str) -> None:
+        await self.discovery_client_left(client)
+        for state in list(self.devices.values()):
+            if state.session is not None:
+                await state.session.client_left(client)
 
     async def _acquire_notify(self, path: str, msg: Message) -> Reply:
         session = self._session(path)

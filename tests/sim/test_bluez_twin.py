@@ -207,3 +207,38 @@ async def test_errors_and_devices_that_vanish_after_discovery(tmp_path: Path) ->
         assert refused.error_name == "org.bluez.Error.NotReady"
         adapter = (await client.objects())[ADAPTER]["org.bluez.Adapter1"]
         assert adapter["Powered"].value is False
+
+
+async def test_a_client_that_leaves_the_bus_loses_its_sessions(tmp_path: Path) -> None:
+    """As bluetoothd watches its clients: a program that dies (its bus connection closes) ends
+    its discovery and notification sessions; nobody has to call Stop for it."""
+    async with rig(tmp_path) as (_sim, twin, watcher):
+        await discover(watcher)
+        await watcher.ok(DEVICE, "org.bluez.Device1", "Connect")
+        await watcher.until(lambda: watcher.became("ServicesResolved", True))
+        objects = await watcher.objects()
+        path = next(
+            p
+            for p, i in objects.items()
+            if i.get("org.bluez.GattCharacteristic1", {}).get("UUID", Variant("s", "")).value
+            == TREADMILL_DATA
+        )
+        doomed_bus = await MessageBus(bus_address=twin.bus_address).connect()
+        doomed = Client(doomed_bus)
+        await doomed.ok(ADAPTER, "org.bluez.Adapter1", "StartDiscovery")
+        await doomed.ok(path, "org.bluez.GattCharacteristic1", "StartNotify")
+        again = await doomed.call(path, "org.bluez.GattCharacteristic1", "StartNotify")
+        assert again.error_name == "org.bluez.Error.InProgress"
+        assert (await twin.state())["discovering"] is True
+        mark = len(watcher.signals)
+        doomed_bus.disconnect()
+
+        def notifying_off() -> bool:
+            return any(
+                p == path and m == "PropertiesChanged" and b[1].get("Notifying") is not None
+                and b[1]["Notifying"].value is False
+                for p, m, b in watcher.signals[mark:]
+            )  # fmt: skip
+
+        await watcher.until(notifying_off)
+        assert (await twin.state())["discovering"] is False
