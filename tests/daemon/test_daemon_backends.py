@@ -227,3 +227,21 @@ async def test_the_bluez_daemon_never_imports_bumble(tmp_path: Path, backend: st
         assert "bleak.backends.bluezdbus.client" in imported
     else:
         assert "bumble.device" in imported
+
+
+async def test_scan_lists_the_treadmill_a_running_daemon_holds(tmp_path: Path) -> None:
+    """With BlueZ a connected treadmill does not advertise: ``treadctl scan`` next to a running
+    daemon still lists it, marked connected (asked of BlueZ, not heard)."""
+    async with rig(tmp_path, backend="bluez") as r:
+        await r.start_daemon()
+        assert r.twin is not None
+        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **r.twin.environ())
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "treadctl.cli.main", "scan", "--timeout", "1", "--json",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        async with asyncio.timeout(30):
+            out, err = await process.communicate()
+    rows = [json.loads(line) for line in out.decode().splitlines()]
+    assert process.returncode == 0, err.decode()
+    assert [(row["address"], row["connected"]) for row in rows] == [("F0:F1:F2:F3:F4:10", True)]

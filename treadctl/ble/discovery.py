@@ -37,6 +37,8 @@ class Candidate:
     rssi: int
     advertises_ftms: bool
     service_data: FtmsServiceData | None
+    connected: bool = False
+    """Held connected by BlueZ (not heard: a connected treadmill does not advertise)."""
 
     @property
     def address(self) -> str:
@@ -112,14 +114,26 @@ async def connected_treadmill(
     a treadmill that does not advertise while connected. Such a device serving FTMS (0x1826)
     and matching the configured address / name is taken without scanning.
     """
-    bleak_adapter = await BleakAdapter.get(bluez={"adapter": adapter} if adapter else {})
-    for device in await bleak_adapter.get_connected_devices([FTMS_UUID]):
-        candidate = Candidate(
-            device=device, name=device.name, rssi=-127, advertises_ftms=True, service_data=None
-        )
+    for candidate in await connected_ftms(adapter):
         if matches_configured(candidate, address, name):
             return candidate
     return None
+
+
+async def connected_ftms(adapter: str | None) -> list[Candidate]:
+    """FTMS devices BlueZ holds connected (bleak's platform backend only)."""
+    bleak_adapter = await BleakAdapter.get(bluez={"adapter": adapter} if adapter else {})
+    return [
+        Candidate(
+            device=device,
+            name=device.name,
+            rssi=-127,
+            advertises_ftms=True,
+            service_data=None,
+            connected=True,
+        )
+        for device in await bleak_adapter.get_connected_devices([FTMS_UUID])
+    ]
 
 
 async def find_treadmill(
@@ -186,9 +200,13 @@ async def scan(
     adapter: str | None = None,
     timeout_s: float = 5.0,
 ) -> list[Candidate]:
-    """Everything heard for ``timeout_s``, treadmills first, then by signal strength."""
+    """Everything heard for ``timeout_s``, treadmills first, then by signal strength. With
+    BlueZ, FTMS devices it holds connected are listed too (``connected``), since they do not
+    advertise."""
     scanner = make_scanner(scanner_backend, adapter)
     seen: dict[str, Candidate] = {}
+    if scanner_backend is None:
+        seen.update((c.address, c) for c in await connected_ftms(adapter))
     async with scanner:
         try:
             async with asyncio.timeout(timeout_s):

@@ -1,8 +1,9 @@
 """``treadctl scan``: list the Bluetooth LE devices heard, FTMS treadmills first.
 
 For each: address, name, RSSI, machine type and availability (from FTMS Service Data, FTMS v1.0
-§3.1.1), and whether it advertises the FTMS service UUID 0x1826. ``--json`` prints one JSON
-object per line instead of a table.
+§3.1.1), and whether it advertises the FTMS service UUID 0x1826. With BlueZ, FTMS devices it
+already holds connected (a running daemon's treadmill, which does not advertise) are listed
+too, marked connected. ``--json`` prints one JSON object per line instead of a table.
 
 Exit codes: 0 at least one FTMS treadmill (or candidate) heard; 1 none heard or the radio or
 transport failed; 2 bad arguments.
@@ -55,6 +56,7 @@ def _row(candidate: Any) -> dict[str, Any]:
         "available": candidate.available,
         "ftms_uuid": candidate.advertises_ftms,
         "treadmill": candidate.is_treadmill,
+        "connected": candidate.connected,
     }
 
 
@@ -92,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
             print(
                 f"{c.address:<20} {c.rssi:>5}  {c.machine_type:<14} {_yes_no(c.available):<5} "
                 f"{_yes_no(c.advertises_ftms):<4}  {c.name or ''}"
+                + ("  (connected: held by BlueZ)" if c.connected else "")
             )
         if not shown:
             print("no FTMS treadmill heard" + ("" if args.all else " (--all lists every device)"))
