@@ -11,7 +11,8 @@ import pytest
 from tests.control.fakes import FINE, FakeClock, FakePort
 from tests.control.test_session import SHORT
 from treadctl.control.governed import GovernedTreadmill, StartFailedError
-from treadctl.control.session import REST_OVER, SessionRunner, SessionSnapshot, SessionState
+from treadctl.control.session import REST_OVER, SessionRunner
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.observations import EventKind
 from treadctl.safety.phases import Phase
 from treadctl.workout.loader import load_profile_text

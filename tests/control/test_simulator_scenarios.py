@@ -29,12 +29,8 @@ from treadctl.ble.bumble_host import register_local_link
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.session import (
-    REST_OVER,
-    SessionRunner,
-    SessionSnapshot,
-    SessionState,
-)
+from treadctl.control.session import REST_OVER, SessionRunner
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.safety.errors import BeltStateError
 from treadctl.workout.loader import load_profile_text
 from treadctl.workout.models import Profile

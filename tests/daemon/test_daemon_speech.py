@@ -17,7 +17,8 @@ from tests.daemon.inprocess import SimHandle, config_for, simulators, until_read
 from tests.speech.conftest import need, sox_rms, sox_seconds
 from treadctl.commands import EmergencyStop, Resume, StartProfile, Stop
 from treadctl.config.model import Config
-from treadctl.control.session import REST_OVER, TERMINAL, SessionState
+from treadctl.control.session import REST_OVER
+from treadctl.control.session_states import TERMINAL, SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.speech import Cues

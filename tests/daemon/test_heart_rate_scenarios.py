@@ -25,7 +25,7 @@ from treadctl.ble.bumble_host import register_local_link
 from treadctl.cli.live import render_summary
 from treadctl.commands import StartProfile
 from treadctl.config.model import Config
-from treadctl.control.session import SessionState
+from treadctl.control.session_states import SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.mqtt_sink import device_state
 

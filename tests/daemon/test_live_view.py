@@ -13,7 +13,7 @@ from treadctl.cli.live import (
     render_line,
     render_summary,
 )
-from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.workout.summary import SessionSummary
 
 RUNNING = SessionSnapshot(

@@ -14,7 +14,7 @@ from tests.control.fakes import FINE, PAD
 from tests.control.rig import Rig
 from tests.daemon.inprocess import config_for
 from treadctl.commands import CommandResult, SetSpeed
-from treadctl.control.session import SessionState
+from treadctl.control.session_states import SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.observations import DeviceInfo

@@ -17,7 +17,7 @@ import pytest
 
 from tests.mqtt.ha_schema import expand, problems
 from treadctl.commands import JsonValue
-from treadctl.control.session import SessionState
+from treadctl.control.session_states import SessionState
 from treadctl.daemon.mqtt_sink import journey_json
 from treadctl.history.journey import JourneySummary
 from treadctl.mqtt.discovery import Origin, discovery_payload, speed_number_bounds

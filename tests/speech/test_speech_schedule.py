@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from treadctl.control import session
-from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.speech import phrases, schedule
 from treadctl.speech.schedule import (
     MAX_AGE_S,

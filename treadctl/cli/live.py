@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.workout.summary import SessionSummary
 
 BAR_WIDTH = 20

@@ -1,6 +1,7 @@
 """The session runner: a profile, run through the governor, with pause/resume/skip/stop/nudges.
 
-States: idle -> arming -> starting -> running <-> paused -> stopping -> finished | aborted.
+States: idle -> arming -> starting -> running <-> paused -> stopping -> finished | aborted, as
+the table in ``treadctl.control.session_states``.
 
 - ``arm(profile)`` checks the profile against the limits in force and the connected device
   (:func:`treadctl.workout.check.check_profile`, :func:`check_profile_for_device`) and sets its
@@ -22,12 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from treadctl.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
+from treadctl.control.session_states import (
+    TERMINAL,
+    SessionEvent,
+    SessionSnapshot,
+    SessionState,
+    differs,
+    next_state,
+)
 from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading
 from treadctl.safety.errors import BeltStateError, InvariantError, SafetyRefusal
@@ -37,20 +44,6 @@ from treadctl.workout.check import Problem, check_profile, check_profile_for_dev
 from treadctl.workout.engine import PlannedSegment, Position, Timeline
 from treadctl.workout.models import Profile, SegmentKind
 from treadctl.workout.summary import SessionSummary, SummaryBuilder
-
-
-class SessionState(enum.Enum):
-    IDLE = "idle"
-    ARMING = "arming"
-    STARTING = "starting"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPING = "stopping"
-    FINISHED = "finished"
-    ABORTED = "aborted"
-
-
-TERMINAL = frozenset({SessionState.FINISHED, SessionState.ABORTED})
 
 REST_OVER = "rest_over"
 PAUSED_BY_USER = "paused_by_user"
@@ -67,35 +60,6 @@ class ProfileRefusedError(TreadctlError):
         super().__init__(f"profile {profile!r} cannot run here: {text}")
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSnapshot:
-    """The session as values, for the daemon, MQTT and the terminal view.
-
-    Speeds in 0.01 km/h, inclines in 0.1 %, times in seconds."""
-
-    at: float
-    state: SessionState
-    reason: str | None
-    profile: str | None
-    segment_index: int | None
-    segment_count: int
-    segment_name: str | None
-    segment_kind: str | None
-    facing: str | None
-    cue: str
-    target_speed: int | None
-    reported_speed: int | None
-    target_incline: int | None
-    reported_incline: int | None
-    elapsed_s: float
-    segment_remaining_s: float | None
-    remaining_s: float | None
-    speed_cap: int
-    incline_cap: int
-    latch: str | None
-    belt_phase: str
-
-
 class SessionRunner:
     """Runs one profile at a time on a :class:`GovernedTreadmill`. Reusable after it ends."""
 
@@ -104,10 +68,11 @@ class SessionRunner:
         self._clock: Clock = clock if clock is not None else belt.clock
         self._event = belt.watch()
         self._subscribers: list[asyncio.Event] = []
+        self._state = SessionState.IDLE
         self._reset()
 
     def _reset(self) -> None:
-        self._state = SessionState.IDLE
+        self._to(SessionEvent.RESET)
         self._reason: str | None = None
         self._profile: Profile | None = None
         self._timeline: Timeline | None = None
@@ -181,7 +146,7 @@ class SessionRunner:
             while True:
                 event.clear()
                 snap = self.snapshot()
-                if last is None or _differs(snap, last):
+                if last is None or differs(snap, last):
                     yield snap
                     last = snap
                 if snap.state in TERMINAL:
@@ -209,7 +174,7 @@ class SessionRunner:
         self._profile = profile
         self._timeline = Timeline(profile)
         self._index = 0
-        self._state = SessionState.ARMING
+        self._to(SessionEvent.ARM)
         self._belt.set_profile_cap(profile.cap)
         self._publish()
 
@@ -219,7 +184,7 @@ class SessionRunner:
             raise BeltStateError("start", f"session {self._state.value}")
         self._started_at = self._clock.now()
         self._start_belt()
-        self._state = SessionState.STARTING
+        self._to(SessionEvent.START)
         self._publish()
 
     def pause(self) -> None:
@@ -245,7 +210,7 @@ class SessionRunner:
             return
         self._start_belt()
         self._reason = None
-        self._state = SessionState.STARTING
+        self._to(SessionEvent.RESUME)
         self._publish()
 
     def skip(self) -> None:
@@ -271,7 +236,7 @@ class SessionRunner:
             return
         self._belt.stop(reason="session stopped")
         self._reason = STOPPED_BY_USER
-        self._state = SessionState.STOPPING
+        self._to(SessionEvent.STOP)
         self._builder.pause()
         self.tick()
 
@@ -341,7 +306,7 @@ class SessionRunner:
             self._latch_seen = gs.latch
             self._react(gs.latch)
         if self._state == SessionState.STARTING and gs.phase == Phase.RUNNING and gs.latch is None:
-            self._state = SessionState.RUNNING
+            self._to(SessionEvent.BELT_RUNNING)
             self._last_tick = now
             self._apply(force=True)
         elif self._state == SessionState.RUNNING:
@@ -398,7 +363,7 @@ class SessionRunner:
         pos = self._position()
         if pos is None:
             self._belt.stop(reason="profile complete")
-            self._state = SessionState.STOPPING
+            self._to(SessionEvent.PROFILE_OVER)
             self._builder.pause()
             return
         planned = pos.planned
@@ -442,18 +407,18 @@ class SessionRunner:
             self._to_paused(latch.value)
 
     def _to_paused(self, reason: str) -> None:
-        self._state = SessionState.PAUSED
+        self._to(SessionEvent.PAUSE)
         self._reason = reason
         self._builder.pause()
         self._publish()
 
     def _abort(self, reason: str) -> None:
-        self._state = SessionState.ABORTED
+        self._to(SessionEvent.ABORT)
         self._reason = reason
         self._end()
 
     def _finish(self, reason: str | None) -> None:
-        self._state = SessionState.FINISHED
+        self._to(SessionEvent.FINISH)
         self._reason = reason
         self._end()
 
@@ -479,27 +444,10 @@ class SessionRunner:
             return self._clock.now()
         return self._clock.now() + pos.segment_remaining_s
 
+    def _to(self, event: SessionEvent) -> None:
+        """The one place the state changes: the table in ``treadctl.control.session_states``."""
+        self._state = next_state(self._state, event)
+
     def _publish(self) -> None:
         for event in self._subscribers:
             event.set()
-
-
-def _differs(a: SessionSnapshot, b: SessionSnapshot) -> bool:
-    """Whether a snapshot is worth sending: anything but the clock fields changed, or the clock
-    entered a new second (so a view refreshes at least once a second while time moves)."""
-    if int(a.at) != int(b.at) or int(a.elapsed_s) != int(b.elapsed_s):
-        return True
-    return (a.state, a.reason, a.segment_index, a.cue, a.target_speed, a.reported_speed) != (
-        b.state,
-        b.reason,
-        b.segment_index,
-        b.cue,
-        b.target_speed,
-        b.reported_speed,
-    ) or (a.target_incline, a.reported_incline, a.latch, a.belt_phase, a.speed_cap) != (
-        b.target_incline,
-        b.reported_incline,
-        b.latch,
-        b.belt_phase,
-        b.speed_cap,
-    )

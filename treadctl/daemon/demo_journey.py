@@ -24,7 +24,7 @@ from typing import Any
 
 from treadctl.commands import RateSession, StartNext
 from treadctl.config.model import PersonConfig
-from treadctl.control.session import SessionSnapshot
+from treadctl.control.session_states import SessionSnapshot
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.children import simulator_process
 from treadctl.daemon.demo import DEMO_DEVICE, demo_config

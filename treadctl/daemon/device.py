@@ -62,14 +62,8 @@ from treadctl.commands import (
     needs_arming,
 )
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.session import (
-    REST_OVER,
-    TERMINAL,
-    ProfileRefusedError,
-    SessionRunner,
-    SessionSnapshot,
-    SessionState,
-)
+from treadctl.control.session import REST_OVER, ProfileRefusedError, SessionRunner
+from treadctl.control.session_states import TERMINAL, SessionSnapshot, SessionState
 from treadctl.daemon.heart_rate import HeartRateFeed
 from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog

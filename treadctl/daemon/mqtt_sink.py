@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 
 from treadctl.commands import JsonValue
-from treadctl.control.session import SessionState
+from treadctl.control.session_states import SessionState
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.daemon.known_devices import KnownDevices
 from treadctl.history.journey import JourneySummary

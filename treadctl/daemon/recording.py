@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from treadctl.control.session import TERMINAL
+from treadctl.control.session_states import TERMINAL
 from treadctl.daemon.device import DeviceRuntime
 from treadctl.history.recorder import (
     FLUSH_INTERVAL_S,

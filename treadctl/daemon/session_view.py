@@ -13,7 +13,7 @@ from typing import Protocol
 
 from treadctl.cli.live import render_heart_rate
 from treadctl.commands import CommandResult, Resume, StartProfile
-from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import REST_OVER_REASON, DeviceRuntime
 from treadctl.workout.summary import SessionSummary

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from treadctl.config.model import SpeechConfig
-from treadctl.control.session import TERMINAL
+from treadctl.control.session_states import TERMINAL
 from treadctl.daemon.device import DeviceRuntime, DeviceSink
 from treadctl.speech import phrases
 from treadctl.speech.engine import PLAYERS, Player, Renderer, Voice, sound_device

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from treadctl.control.session import SessionSnapshot, SessionState
+from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.history.records import EndReason, Sample, SessionRecord
 from treadctl.observations import Reading
 from treadctl.workout.summary import SessionSummary
