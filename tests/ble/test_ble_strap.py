@@ -8,6 +8,7 @@ import contextlib
 import io
 import itertools
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,8 +25,10 @@ from treadctl.ble.strap import StrapLink, StrapSupervisor
 from treadctl.ble.stream import ObservationStream
 from treadctl.hrs import (
     HeartRateItem,
+    HeartRateMeasurement,
     HeartRateSample,
     HeartRateSource,
+    HrsDecodeError,
     SensorContact,
     SensorStatus,
 )
@@ -133,3 +136,24 @@ def test_heart_rate_samples_are_droppable_like_readings() -> None:
     stream.push(SensorStatus(5.0, HeartRateSource.STRAP, False))
     assert stream.dropped_readings == 2
     assert len(stream) == 3
+
+
+async def test_random_frames_through_the_radio_never_end_the_link() -> None:
+    """300 seeded random frames (truncated, odd, 16-bit, reserved bits) mid-stream: each one is
+    decoded or counted as undecodable, and real measurements keep coming afterwards."""
+    rng = random.Random(15)
+    frames = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 9))) for _ in range(300)]
+    async with simulated() as (sim, spec, _trace), StrapLink(options(spec)) as link:
+        readings = link.readings()
+        await next_of(readings, HeartRateSample)
+        expected_failures = 0
+        for frame in frames:
+            try:
+                HeartRateMeasurement.decode(frame)
+            except HrsDecodeError:
+                expected_failures += 1
+            await sim.command("strap_notify_raw", hex=frame.hex())
+        await sim.command("strap_spike", bpm=77)  # a marker after the random frames
+        await next_of(readings, HeartRateSample, bpm=77)
+        assert link.connected
+        assert link.stats["decode_failed_2a37"] == expected_failures > 0
