@@ -48,7 +48,7 @@ async def test_failed_writes_are_kept_in_order_and_written_later(tmp_path: Path)
     failing = True
 
     class Flaky(HistoryStore):
-        def add_samples(self, session_id: str, batch: object) -> None:  # type: ignore[override]
+        def add_samples(self, session_id: str, batch: object) -> None:
             if failing:
                 raise HistoryUnavailableError("disk full", where="test")
             super().add_samples(session_id, batch)  # type: ignore[arg-type]
