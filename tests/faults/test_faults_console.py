@@ -76,6 +76,9 @@ async def test_console_faults_safety_key_stop_pause_takeover(tmp_path: Path) -> 
         assert len(writes_after(sim, pause_at, OP_START)) == 1
         assert (await r.mqtt.request("tm1", "stop"))["status"] == "ok"
         await wait_belt_stopped(sim)
+        # The session ends once the daemon has read the belt at 0 (the simulator may get there
+        # first): the next fault starts a new session only then.
+        await r.mqtt.latest_state("tm1", lambda s: s["session"] == "finished")
 
         # Control taken by the console (status 0xFF): paused, Request Control + Stop only.
         await _fault(r, "take_control", "control_lost", "paused")

@@ -44,10 +44,11 @@ from treadctl.safety.actions import (
 )
 from treadctl.safety.errors import SafetyRefusal
 from treadctl.safety.events import LatchReason
-from treadctl.safety.governor import Governor, GovernorState, Notice
+from treadctl.safety.governor import Governor
 from treadctl.safety.heart_rate import HeartRateGuard, HeartRateLimits
 from treadctl.safety.limits import Limits
 from treadctl.safety.phases import Phase
+from treadctl.safety.state import GovernorState, Notice
 
 COMMAND_DEADLINE_S = 6.0
 """Outer deadline on any one port call. The link has its own (docs/references.md#ftms-procedures:

@@ -45,15 +45,14 @@ from treadctl.safety.actions import (
     StopCommand,
     Wait,
 )
-from treadctl.safety.device import check_range, fit_down, ramp_step
+from treadctl.safety.caps import check_incline, check_speed, speed_caps
+from treadctl.safety.device import check_range, fit_down
 from treadctl.safety.errors import (
-    BelowDeviceMinimumError,
     BeltStateError,
     DeviceRangeError,
     HeartRateRefusal,
     InvariantError,
     LatchedError,
-    LimitExceededError,
     NotSupportedError,
 )
 from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
@@ -61,73 +60,10 @@ from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S, HeartRateGuard
 from treadctl.safety.manual import ManualSpeedRules
 from treadctl.safety.phases import Phase, PhaseEvent, next_phase
 from treadctl.safety.procedures import STATUS_OF_EVENT
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something the governor decided on its own, for logs, MQTT and the session runner."""
-
-    at: float
-    what: str
-    latch: LatchReason | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GovernorState:
-    """A snapshot of the governor's state (values only)."""
-
-    phase: Phase
-    latch: LatchReason | None
-    connected: bool
-    control: bool
-    speed_cap: int
-    incline_cap: int
-    target_speed: int | None
-    commanded_speed: int | None
-    belt_speed: int | None
-    target_incline: int | None
-    commanded_incline: int | None
-    belt_incline: int | None
-    last_reading_at: float | None
-    running_since: float | None
-    heart_rate_hold: str | None = None
-    """Why the heart-rate guard holds increases now (docs/heart-rate.md), else None."""
-    heart_rate_bpm: int | None = None
-    """The guard's last plausible heart rate while its signal is good."""
-    heart_rate_hold_kind: str | None = None
-    """Why, as a word: ``above_soft``, ``contact_lost``, ``signal_lost``,
-    ``sensor_disconnected`` (``treadctl.safety.heart_rate.HoldReason``)."""
-
-
-@dataclass(slots=True)
-class _StopPlan:
-    pause: bool
-    reason: str
-    attempts: int = 0
-    not_before: float = float("-inf")
-
-
-@dataclass(slots=True)
-class _StartPlan:
-    start_speed: int
-    speed_sent: bool = False
-    start_sent_at: float | None = None
-
-
-@dataclass(slots=True)
-class _Axis:
-    """Ramp bookkeeping for one quantity (speed or incline)."""
-
-    target: int | None = None
-    commanded: int | None = None
-    last_write_at: float | None = None
-    last_raise_at: float = float("-inf")
-
-
-@dataclass(slots=True)
-class _InFlight:
-    command: Command
-    issued_at: float
+from treadctl.safety.ramp import Axis, Step, incline_step, speed_step
+from treadctl.safety.state import GovernorState, InFlight, Notice, StartPlan
+from treadctl.safety.stopping import StopPlan, plan_stop
+from treadctl.safety.watchdog import Clocks, deadlines, overdue, still_belt_problem
 
 
 @dataclass(slots=True)
@@ -144,11 +80,11 @@ class Governor:
     belt_incline: int | None = None
     last_reading_at: float | None = None
     running_since: float | None = None
-    _speed: _Axis = field(default_factory=_Axis)
-    _incline: _Axis = field(default_factory=_Axis)
-    _stop: _StopPlan | None = None
-    _start: _StartPlan | None = None
-    _in_flight: _InFlight | None = None
+    _speed: Axis = field(default_factory=Axis)
+    _incline: Axis = field(default_factory=Axis)
+    _stop: StopPlan | None = None
+    _start: StartPlan | None = None
+    _in_flight: InFlight | None = None
     _notices: list[Notice] = field(default_factory=list)
     _control: ControlSession = field(default_factory=ControlSession)
     _manual: ManualSpeedRules = field(default_factory=ManualSpeedRules)
@@ -252,31 +188,15 @@ class Governor:
 
     def check_speed(self, speed: int) -> int:
         """The device setpoint for a requested speed, or a typed refusal (never a clamp)."""
-        rng = self._speed_range()
-        for limit, name in self._speed_caps():
-            if speed > limit:
-                raise LimitExceededError("speed", speed, limit, name)
-        fitted = fit_down(speed, rng)
-        if fitted is None:
-            raise BelowDeviceMinimumError("speed", speed, rng.minimum)
-        return fitted
+        return check_speed(speed, self._speed_range(), self._speed_caps())
 
     def check_incline(self, incline: int) -> int:
-        rng = self.info.incline_range
-        if rng is None:
-            raise NotSupportedError("incline")
-        if incline > self.incline_cap:
-            raise LimitExceededError("incline", incline, self.incline_cap, "incline")
-        if incline > rng.maximum:
-            raise LimitExceededError("incline", incline, rng.maximum, "device maximum")
-        if incline < 0:
-            # docs/references.md#retro-defaults gives 0-10 %; declines are not part of any dose it
-            # cites.
-            raise BelowDeviceMinimumError("incline", incline, 0)
-        fitted = fit_down(incline, rng)
-        if fitted is None:
-            raise BelowDeviceMinimumError("incline", incline, rng.minimum)
-        return fitted
+        """The device setpoint for a requested incline, or a typed refusal (never a clamp)."""
+        return check_incline(incline, self.info.incline_range, self.incline_cap)
+
+    def _speed_caps(self) -> list[tuple[int, str]]:
+        rng = self.info.speed_range
+        return speed_caps(self.limits, self.profile_cap, None if rng is None else rng.maximum)
 
     def start(self, speed: int, now: float, *, incline: int | None = None) -> None:
         """An explicit start (or resume) by a person: the only way to clear a latch and the
@@ -301,11 +221,11 @@ class Governor:
         self.latch = None
         self._stop = None
         self._to(PhaseEvent.START)
-        self._start = _StartPlan(start_speed=start_speed)
-        self._speed = _Axis(target=target)
+        self._start = StartPlan(start_speed=start_speed)
+        self._speed = Axis(target=target)
         # The incline's last rise is kept: a restart does not reset the minute that separates
         # a speed rise from an incline rise (docs/safety.md, "Changes").
-        self._incline = _Axis(
+        self._incline = Axis(
             target=incline_target,
             commanded=self.belt_incline,
             last_raise_at=self._incline.last_raise_at,
@@ -356,7 +276,7 @@ class Governor:
 
     def stop(self, now: float, *, pause: bool = False, reason: str = "stop requested") -> None:
         """Stop (or pause) the belt. Always accepted; a person's stop is not a safety latch."""
-        self._plan_stop(pause=pause, reason=reason)
+        self._stop = plan_stop(self._stop, pause=pause, reason=reason)
         self._start = None
         self._speed.target = None
         self._incline.target = None
@@ -366,7 +286,7 @@ class Governor:
         """Stop now, ahead of anything queued, and latch. A Stop is sent even if the belt
         looks still: a person asked for it."""
         self._latch(LatchReason.EMERGENCY_STOP, now, "emergency stop requested")
-        self._stop = _StopPlan(pause=False, reason="emergency stop")
+        self._stop = StopPlan(pause=False, reason="emergency stop")
         self._to(PhaseEvent.EMERGENCY_STOP)
 
     # ----------------------------------------------------------------- observations
@@ -535,16 +455,10 @@ class Governor:
             return
         self._note(now, f"{kind.value} failed: {error}")
         if self._stop is not None and isinstance(command, Stop | Pause | RequestControl):
-            self._stop.attempts += 1
-            moving = self.belt_speed is not None and self.belt_speed > 0
-            if self._stop.attempts >= L.STOP_ATTEMPTS and not moving:
+            if self._stop.failed(self.belt_speed, now):
                 what = "pause" if self._stop.pause else "stop"
                 self._note(now, f"gave up on {what} after {L.STOP_ATTEMPTS} tries")
                 self._stop = None
-            else:
-                # While the belt reports motion a Stop is retried for as long as it takes (a
-                # device busy with a pending procedure answers ATT 0xFE until it is done).
-                self._stop.not_before = now + L.STOP_RETRY_INTERVAL_S
             return
         if self.latch is None:
             self._latch(LatchReason.COMMAND_FAILED, now, f"{kind.value} failed: {error}")
@@ -563,51 +477,21 @@ class Governor:
             if self.phase == Phase.STOPPED:
                 self.running_since = None
 
+    def _clocks(self) -> Clocks:
+        start_sent_at = self._start.start_sent_at if self._start is not None else None
+        return Clocks(self.phase, start_sent_at, self.last_reading_at, self.running_since)
+
     def _check_time(self, now: float) -> None:
-        if self.latch is not None:
+        if self.latch is not None or not self.connected:
             return
-        moving = self.phase == Phase.RUNNING or (
-            self.phase == Phase.STARTING
-            and self._start is not None
-            and self._start.start_sent_at is not None
-        )
-        if not moving or not self.connected:
-            return
-        if self._stale(now):
-            self._latch(LatchReason.STALE_TELEMETRY, now, "no treadmill data in time")
-            return
-        start = self._start
-        if (
-            self.phase == Phase.STARTING
-            and start is not None
-            and start.start_sent_at is not None
-            and now - start.start_sent_at >= L.START_MOTION_TIMEOUT_S
-        ):
-            self._latch(LatchReason.START_TIMEOUT, now, "belt did not move after Start")
-            return
-        block = self.limits.block_max_s
-        if (
-            block is not None
-            and self.phase == Phase.RUNNING
-            and self.running_since is not None
-            and now - self.running_since >= block
-        ):
-            self._latch(LatchReason.BLOCK_TIME_LIMIT, now, f"handrail-free block of {block} s over")
+        due = overdue(self._clocks(), self.limits, now)
+        if due is not None:
+            self._latch(due[0], now, due[1])
 
     def _deadlines(self) -> list[float]:
-        out: list[float] = []
         if self.latch is not None or not self.connected:
-            return out
-        moving = self.phase == Phase.RUNNING or (
-            self._start is not None and self._start.start_sent_at is not None
-        )
-        if moving and self.last_reading_at is not None:
-            out.append(self.last_reading_at + self.limits.stale_telemetry_s + 1e-3)
-        if self._start is not None and self._start.start_sent_at is not None:
-            out.append(self._start.start_sent_at + L.START_MOTION_TIMEOUT_S)
-        block = self.limits.block_max_s
-        if block is not None and self.running_since is not None and self.phase == Phase.RUNNING:
-            out.append(self.running_since + block)
+            return []
+        out = deadlines(self._clocks(), self.limits)
         if self._hr_deadline is not None:
             out.append(self._hr_deadline)
         if self._hr_stop is not None:
@@ -619,7 +503,7 @@ class Governor:
         return Wait(min(times) if times else None)
 
     def _issue(self, command: Command, now: float) -> Command:
-        self._in_flight = _InFlight(command, now)
+        self._in_flight = InFlight(command, now)
         self._control.sent(command.op, now, stop_kind=command.stop_kind)
         return command
 
@@ -627,14 +511,8 @@ class Governor:
         plan = self._stop
         if plan is None:
             raise InvariantError("Governor._stop_action", "no stop planned")
-        if not self.connected:
-            return Wait(None)
-        if now < plan.not_before:
-            return Wait(plan.not_before)
-        if not self._control.has_control:
-            return self._issue(RequestControl(plan.reason), now)
-        stop: StopCommand = Pause(plan.reason) if plan.pause else Stop(plan.reason)
-        return self._issue(stop, now)
+        action = plan.next(connected=self.connected, has_control=self._control.has_control, now=now)
+        return action if isinstance(action, Wait) else self._issue(action, now)
 
     def _start_action(self, now: float) -> Action:
         plan = self._start
@@ -674,71 +552,36 @@ class Governor:
         target = speed.target
         if target is not None and target > speed.commanded and self._hr_hold is not None:
             target = None  # docs/heart-rate.md: held; the ramp goes on when the hold ends
-        if target is not None and target != speed.commanded:
-            target = min(target, grid_cap)
-            step = ramp_step(rng.increment, rate, L.MIN_WRITE_INTERVAL_S)
-            if target > speed.commanded:
-                nxt = min(target, speed.commanded + step)
-                due_separation = self._incline.last_raise_at + L.SPEED_INCLINE_SEPARATION_S
-            else:
-                nxt = max(target, speed.commanded - step)
-                due_separation = float("-inf")
-            last = speed.last_write_at if speed.last_write_at is not None else float("-inf")
-            due = max(
-                last + abs(nxt - speed.commanded) / rate,
-                last + L.MIN_WRITE_INTERVAL_S,
-                due_separation,
+        if target is not None:
+            plan = speed_step(
+                speed,
+                min(target, grid_cap),
+                commanded=speed.commanded,
+                increment=rng.increment,
+                rate=rate,
+                incline_last_raise=self._incline.last_raise_at,
+                now=now,
             )
-            if now >= due:
-                why = "ramp up" if nxt > speed.commanded else "ramp down"
-                return self._issue(SetSpeed(nxt, why), now)
-            waits.append(due)
-        incline_action = self._incline_action(now, waits)
-        if incline_action is not None:
-            return incline_action
-        return self._wait(*waits)
-
-    def _incline_action(self, now: float, waits: list[float]) -> Command | None:
-        axis = self._incline
+            if isinstance(plan, Step):
+                return self._issue(SetSpeed(plan.value, plan.why), now)
+            if plan is not None:
+                waits.append(plan)
         irng = self.info.incline_range
-        if axis.target is None or irng is None:
-            return None
-        current = axis.commanded if axis.commanded is not None else irng.minimum
-        if current > self.incline_cap:
-            capped = fit_down(self.incline_cap, irng)
-            if capped is not None:
-                return self._issue(SetIncline(capped, "incline cap"), now)
-        if axis.target == current and axis.commanded is not None:
-            return None
-        per_s = self.limits.incline_ramp_deci_per_min / 60
-        step = ramp_step(irng.increment, per_s, L.MIN_WRITE_INTERVAL_S)
-        if axis.target > current:
-            if self._hr_hold is not None:
-                return None  # docs/heart-rate.md: no incline increase while the guard holds
-            nxt = min(axis.target, current + step)
-            separation = self._speed.last_raise_at + L.SPEED_INCLINE_SEPARATION_S
-            # A pending speed rise goes first; the incline waits for it to finish.
-            sp = self._speed
-            if sp.target is not None and sp.commanded is not None and sp.target > sp.commanded:
-                return None
-        else:
-            nxt = max(axis.target, current - step)
-            separation = float("-inf")
-        if axis.commanded is None:
-            due = separation  # first write: from the (assumed) minimum
-        else:
-            last = axis.last_write_at if axis.last_write_at is not None else float("-inf")
-            due = max(last + abs(nxt - current) / per_s, last + L.MIN_WRITE_INTERVAL_S, separation)
-        if now >= due:
-            why = "incline up" if nxt > current else "incline down"
-            return self._issue(SetIncline(nxt, why), now)
-        waits.append(due)
-        return None
-
-    def _plan_stop(self, *, pause: bool, reason: str) -> None:
-        if self._stop is not None and not self._stop.pause:
-            return  # a Stop already wins over a Pause
-        self._stop = _StopPlan(pause=pause, reason=reason)
+        if irng is not None:
+            plan = incline_step(
+                self._incline,
+                self._speed,
+                rng=irng,
+                cap=self.incline_cap,
+                per_minute=self.limits.incline_ramp_deci_per_min,
+                rise_held=self._hr_hold is not None,
+                now=now,
+            )
+            if isinstance(plan, Step):
+                return self._issue(SetIncline(plan.value, plan.why), now)
+            if plan is not None:
+                waits.append(plan)
+        return self._wait(*waits)
 
     def _latch(self, reason: LatchReason, now: float, why: str) -> None:
         first = self.latch is None
@@ -749,7 +592,7 @@ class Governor:
         self._incline.target = None
         if reason not in DEVICE_STOPPED and belt_may_move:
             # A fresh plan: a new safety reason is tried at once, with fresh attempts.
-            self._stop = _StopPlan(pause=False, reason=f"safety: {reason.value}")
+            self._stop = StopPlan(pause=False, reason=f"safety: {reason.value}")
         if self.belt_speed == 0:
             self._to(PhaseEvent.LATCH_STILL)
         elif self.belt_speed is None:
@@ -771,33 +614,12 @@ class Governor:
             raise NotSupportedError("speed")
         return rng
 
-    def _speed_caps(self) -> list[tuple[int, str]]:
-        caps = [(L.ABSOLUTE_SPEED_CAP, "absolute"), (self.limits.user_speed_cap, "user")]
-        if not self.limits.handrails:
-            caps.append((L.HANDRAIL_FREE_SPEED_CAP, "handrail-free"))
-        if self.profile_cap is not None:
-            caps.append((self.profile_cap, "profile"))
-        rng = self.info.speed_range
-        if rng is not None:
-            caps.append((rng.maximum, "device maximum"))
-        return caps
-
     def _grid_cap(self) -> int | None:
         rng = self.info.speed_range
         return None if rng is None else fit_down(self.speed_cap, rng)
 
-    def _stale(self, now: float) -> bool:
-        last = self.last_reading_at
-        return last is None or now - last > self.limits.stale_telemetry_s
-
     def _still_belt_problem(self, now: float) -> str | None:
-        if self._stale(now):
-            return "no fresh telemetry to show the belt is still"
-        if self.belt_speed is None:
-            return "belt speed unknown"
-        if self.belt_speed != 0:
-            return f"belt is moving ({self.belt_speed})"
-        return None
+        return still_belt_problem(self.last_reading_at, self.belt_speed, self.limits, now)
 
     def _require_still_belt(self, now: float, action: str) -> None:
         problem = self._still_belt_problem(now)
