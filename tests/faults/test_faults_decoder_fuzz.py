@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.faults.helpers import LONG_RUN
-from treadctl.ble.link import reading_from
+from treadctl.ble.observation_map import reading_from
 from treadctl.ftms import (
     ControlResponse,
     FitnessMachineFeature,

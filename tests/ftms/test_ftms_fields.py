@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from treadctl.ble.link import reading_from
+from treadctl.ble.observation_map import reading_from
 from treadctl.ftms import TreadmillData
 from treadctl.ftms.fields import BY_NAME, TREADMILL_DATA_FIELDS, bit_size
 from treadctl.observations import Reading
