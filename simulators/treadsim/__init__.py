@@ -17,7 +17,8 @@ from simulators.treadsim.hci_server import HciServer
 from simulators.treadsim.heart import HeartParams
 from simulators.treadsim.presets import Preset, load_preset, preset_names
 from simulators.treadsim.quirks import Quirk
-from simulators.treadsim.simulator import SimState, Simulator
+from simulators.treadsim.simulator import Simulator
+from simulators.treadsim.state import SimState
 from simulators.treadsim.strap import HeartRateStrap, StrapOptions, StrapState
 
 __all__ = [

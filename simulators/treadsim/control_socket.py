@@ -30,7 +30,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from simulators.treadsim.hci_server import remove_stale_socket
-from simulators.treadsim.simulator import SimState, Simulator
+from simulators.treadsim.simulator import Simulator
+from simulators.treadsim.state import SimState
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TextIO
 
-from bumble import att, hci
+from bumble import hci
 from bumble.device import Connection, Device
 from bumble.host import Host
 from bumble.link import LocalLink
@@ -24,10 +24,10 @@ from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink, Transport
 
 from simulators.treadsim import wire
-from simulators.treadsim.actions import ActionResult
+from simulators.treadsim.console_faults import ConsoleAndFaults
+from simulators.treadsim.control_point import ControlPointServer
 from simulators.treadsim.controller import SimController
 from simulators.treadsim.gatt import (
-    CCCD_INDICATE,
     CCCD_NOTIFY,
     FtmsService,
     IndicationFaults,
@@ -35,17 +35,15 @@ from simulators.treadsim.gatt import (
 )
 from simulators.treadsim.hci_server import SERVER_SCHEMES, HciServer
 from simulators.treadsim.model import (
-    OP_NAMES,
     BeltChanged,
-    Console,
     Event,
-    Snapshot,
     TrainingChanged,
     Treadmill,
 )
 from simulators.treadsim.presets import Preset, load_preset
 from simulators.treadsim.quirks import Quirk
-from simulators.treadsim.strap import HeartRateStrap, StrapOptions, StrapState
+from simulators.treadsim.state import ClientSession, SimState
+from simulators.treadsim.strap import HeartRateStrap, StrapOptions
 from simulators.treadsim.trace import Trace
 from treadctl.clock import Clock, MonotonicClock
 from treadctl.ftms import ResultCode
@@ -58,52 +56,11 @@ ADVERTISING_INTERVAL_MS = (50.0, 60.0)
 """Fast advertising so discovery takes tens of milliseconds (issue 3: 20-100 ms). Bumble's
 virtual controller sends one advertising event per minimum interval, each costing about 0.2 ms
 of CPU: 50 ms keeps an idle simulator well under 1 % of a core (bench/bench_sim.py)."""
-ATT_PROCEDURE_ALREADY_IN_PROGRESS = 0xFE
-"""FTMS §4.16.3 / CSS: a control point write while a procedure is pending."""
-ATT_CCCD_IMPROPERLY_CONFIGURED = 0xFD
-"""FTMS §4.16.3 / CSS: a control point write without its indications enabled."""
-ATT_INVALID_ATTRIBUTE_VALUE_LENGTH = 0x0D
 RADIO_SCHEMES = ("usb", "pyusb", "hci-socket", "serial")
 """HCI specs naming a real controller: the simulator's own device runs on it."""
 
 
-@dataclass(frozen=True, slots=True)
-class SimState:
-    """What a test or the control socket can see of the simulator."""
-
-    machine: Snapshot
-    connected: bool
-    peer: str | None
-    notifying: bool
-    procedure_pending: bool
-    strap: StrapState | None = None
-    """The heart-rate strap, when the simulator runs one."""
-
-    def to_dict(self) -> dict[str, Any]:
-        machine = asdict(self.machine)
-        machine["phase"] = self.machine.phase.value
-        machine["training_status"] = int(self.machine.training_status)
-        state = {
-            "machine": machine,
-            "connected": self.connected,
-            "peer": self.peer,
-            "notifying": self.notifying,
-            "procedure_pending": self.procedure_pending,
-        }
-        if self.strap is not None:
-            state["strap"] = self.strap.to_dict()
-        return state
-
-
-class _Session:
-    def __init__(self, connection: Connection, outbox: Outbox) -> None:
-        self.connection = connection
-        self.outbox = outbox
-        self.procedure_pending = False
-        self.task: asyncio.Task[None] | None = None
-
-
-class Simulator:
+class Simulator(ControlPointServer, ConsoleAndFaults):
     """An FTMS treadmill on Bumble. See the module docstring and docs/simulator.md."""
 
     def __init__(
@@ -140,7 +97,7 @@ class Simulator:
         self.faults = IndicationFaults()
         self._answer_next: ResultCode | None = None
         self._notifying = True
-        self._sessions: dict[int, _Session] = {}
+        self._sessions: dict[int, ClientSession] = {}
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
         self._stack = contextlib.AsyncExitStack()
@@ -304,7 +261,7 @@ class Simulator:
             return interval / 4
         return interval
 
-    def _data_subscribers(self) -> list[_Session]:
+    def _data_subscribers(self) -> list[ClientSession]:
         assert self.device is not None
         return [
             s
@@ -363,7 +320,7 @@ class Simulator:
         outbox = Outbox(
             self.device, connection, self.faults, lambda: self._procedure_done(connection)
         )
-        session = _Session(connection, outbox)
+        session = ClientSession(connection, outbox)
         self._sessions[connection.handle] = session
         session.task = self._spawn(outbox.run())
         peer = str(connection.peer_address)
@@ -408,60 +365,6 @@ class Simulator:
         if session is not None and session.connection is connection:
             session.procedure_pending = False
 
-    # ================================================================ control point
-    async def _on_control_point(self, connection: Connection, value: bytes) -> None:
-        """A write to 0x2AD9 (FTMS v1.0 §4.16). Raises ATT errors for 0xFD / 0xFE / 0x0D."""
-        assert self.device is not None
-        data = bytes(value)
-        session = self._sessions.get(connection.handle)
-        op = data[0] if data else -1
-        record: dict[str, object] = {
-            "hex": data.hex(),
-            "op": op,
-            "op_name": OP_NAMES.get(op, "unknown"),
-        }
-        if session is None:
-            raise att.ATT_Error(att.ATT_UNLIKELY_ERROR_ERROR, self.gatt.control_point.handle)
-        if not FtmsService.cccd(self.device, connection, self.gatt.control_point) & CCCD_INDICATE:
-            self.trace.record("write", **record, att_error=ATT_CCCD_IMPROPERLY_CONFIGURED)
-            raise att.ATT_Error(ATT_CCCD_IMPROPERLY_CONFIGURED, self.gatt.control_point.handle)
-        if session.procedure_pending:
-            self.trace.record("write", **record, att_error=ATT_PROCEDURE_ALREADY_IN_PROGRESS)
-            raise att.ATT_Error(ATT_PROCEDURE_ALREADY_IN_PROGRESS, self.gatt.control_point.handle)
-        request, op, error = wire.parse_request(data)
-        if op == -1:
-            self.trace.record("write", **record, att_error=ATT_INVALID_ATTRIBUTE_VALUE_LENGTH)
-            raise att.ATT_Error(ATT_INVALID_ATTRIBUTE_VALUE_LENGTH, self.gatt.control_point.handle)
-        events: Sequence[Event] = ()
-        if self._answer_next is not None:
-            result: ResultCode = self._answer_next
-            self._answer_next = None
-            record["fault"] = "answer_next_with"
-        elif error is not None or request is None:
-            result = error or ResultCode.OP_CODE_NOT_SUPPORTED
-        else:
-            outcome = self.model.control_point(self.clock.now(), connection, request)
-            if outcome.disconnect:
-                self.trace.record("write", **record, disconnected=True, reason=outcome.reason)
-                self._dispatch(outcome.events)
-                await connection.disconnect(
-                    hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
-                )
-                return
-            result, events = outcome.result, outcome.events
-            if outcome.reason:
-                record["reason"] = outcome.reason
-        self.trace.record("write", **record, result=int(result))
-        session.procedure_pending = True
-        self._dispatch(events)
-        done = session.outbox.indicate(
-            self.gatt.control_point, wire.response(self.preset, op, result)
-        )
-        self._kick()
-        if Quirk.INDICATE_BEFORE_WRITE_RESPONSE in self.preset.quirks:
-            await done
-        await self._notify_changed()
-
     # ================================================================ observation
     def state(self) -> SimState:
         """The machine and link as they are now."""
@@ -481,132 +384,3 @@ class Simulator:
             while not predicate(state := self.state()):
                 await self._changed.wait()
             return state
-
-    # ================================================================ console API
-    async def _console(self, action: Console, speed: int | None = None) -> ActionResult:
-        outcome = self.model.console(self.clock.now(), action, speed)
-        self._dispatch(outcome.events)
-        self.trace.record("console", action=action.value, done=outcome.done, reason=outcome.reason)
-        self._kick()
-        await self._notify_changed()
-        return ActionResult(action.value, outcome.done, outcome.reason)
-
-    async def press_start(self) -> ActionResult:
-        return await self._console(Console.START)
-
-    async def press_pause(self) -> ActionResult:
-        return await self._console(Console.PAUSE)
-
-    async def press_stop(self) -> ActionResult:
-        return await self._console(Console.STOP)
-
-    async def pull_safety_key(self) -> ActionResult:
-        return await self._console(Console.PULL_SAFETY_KEY)
-
-    async def insert_safety_key(self) -> ActionResult:
-        return await self._console(Console.INSERT_SAFETY_KEY)
-
-    async def step_on(self) -> ActionResult:
-        return await self._console(Console.STEP_ON)
-
-    async def step_off(self) -> ActionResult:
-        return await self._console(Console.STEP_OFF)
-
-    async def take_control(self) -> ActionResult:
-        return await self._console(Console.TAKE_CONTROL)
-
-    async def console_set_speed(self, speed: int) -> ActionResult:
-        """Speed buttons on the console (0.01 km/h; clamped to the machine's range)."""
-        return await self._console(Console.SET_SPEED, speed)
-
-    # ================================================================ fault API
-    async def _fault(self, action: str, done: bool = True, **fields: object) -> ActionResult:
-        self.trace.record("fault", action=action, done=done, **fields)
-        self._kick()
-        await self._notify_changed()
-        return ActionResult(action, done, "" if done else "no client connected")
-
-    async def disconnect_now(self) -> ActionResult:
-        """Drop the link to the client (Remote User Terminated)."""
-        sessions = list(self._sessions.values())
-        for session in sessions:
-            with contextlib.suppress(Exception):
-                await session.connection.disconnect(
-                    hci.HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR
-                )
-        return await self._fault("disconnect_now", bool(sessions))
-
-    async def delay_next_indication(self, seconds: float) -> ActionResult:
-        """Send the next control point indication ``seconds`` of wall time late."""
-        self.faults.delay_next = float(seconds)
-        return await self._fault("delay_next_indication", seconds=seconds)
-
-    async def drop_next_indication(self) -> ActionResult:
-        """Never send the next control point indication (the procedure still completes)."""
-        self.faults.drop_next = True
-        return await self._fault("drop_next_indication")
-
-    async def answer_next_with(self, result: int) -> ActionResult:
-        """Answer the next procedure with ``result`` (1-5) and do nothing else."""
-        self._answer_next = ResultCode(result)
-        return await self._fault("answer_next_with", result=int(result))
-
-    async def stop_notifying(self) -> ActionResult:
-        """Stop sending Treadmill Data (stale telemetry) until :meth:`resume_notifying`."""
-        self._notifying = False
-        return await self._fault("stop_notifying")
-
-    async def resume_notifying(self) -> ActionResult:
-        self._notifying = True
-        return await self._fault("resume_notifying")
-
-    async def notify_raw(self, characteristic: str, hex: str) -> ActionResult:
-        """Send exactly these bytes once as a notification of ``2acd`` (Treadmill Data),
-        ``2ada`` (Machine Status) or ``2ad3`` (Training Status): malformed, truncated or odd
-        frames from a misbehaving device. Nothing else changes in the machine."""
-        targets = {
-            "2acd": self.gatt.treadmill_data,
-            "2ada": self.gatt.machine_status,
-            "2ad3": self.gatt.training,
-        }
-        target = targets.get(characteristic.lower())
-        if target is None:
-            raise ValueError(f"notify_raw: characteristic must be one of {', '.join(targets)}")
-        value = bytes.fromhex(hex)
-        sessions = list(self._sessions.values())
-        for session in sessions:
-            session.outbox.notify(target, value)
-        return await self._fault(
-            "notify_raw", bool(sessions), characteristic=characteristic.lower(), hex=value.hex()
-        )
-
-    ACTIONS = (
-        "press_start",
-        "press_pause",
-        "press_stop",
-        "pull_safety_key",
-        "insert_safety_key",
-        "step_on",
-        "step_off",
-        "take_control",
-        "console_set_speed",
-        "disconnect_now",
-        "delay_next_indication",
-        "drop_next_indication",
-        "answer_next_with",
-        "stop_notifying",
-        "resume_notifying",
-        "notify_raw",
-    )
-
-    async def command(self, name: str, **arguments: Any) -> dict[str, Any]:
-        """Run one console/fault action or ``state`` by name (control socket and prompt)."""
-        if name == "state":
-            return self.state().to_dict()
-        strap_actions = self.strap.ACTIONS if self.strap is not None else ()
-        if name not in self.ACTIONS + strap_actions:
-            known = ", ".join(self.ACTIONS + strap_actions)
-            raise ValueError(f"unknown command {name!r}; known: state, {known}")
-        owner: Any = self.strap if name in strap_actions else self
-        result: ActionResult = await getattr(owner, name)(**arguments)
-        return {"action": result.action, "done": result.done, "reason": result.reason}
