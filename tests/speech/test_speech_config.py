@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from treadctl.config.model import SpeechConfig
+from treadctl.config.speech import SpeechConfig
 from treadctl.daemon.speech import build_speaker
 
 

@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
 
 def _say(args: argparse.Namespace) -> int:
     from treadctl.config import DEFAULT_CONFIG_PATH, ConfigError, load_config  # noqa: PLC0415
-    from treadctl.config.model import SpeechConfig  # noqa: PLC0415
+    from treadctl.config.speech import SpeechConfig  # noqa: PLC0415
     from treadctl.daemon.speech import build_speaker  # noqa: PLC0415
     from treadctl.speech.engine import SpeechError, wav_seconds  # noqa: PLC0415
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 from treadctl.ble.options import LinkOptions
-from treadctl.config.model import BleConfig, Config, DeviceConfig
+from treadctl.config.ble import BleConfig
+from treadctl.config.devices import DeviceConfig
+from treadctl.config.model import Config
 from treadctl.safety.heart_rate import HeartRateLimits
 from treadctl.safety.limits import Limits
 from treadctl.units import kmh_to_centi, percent_to_deci

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from treadctl.commands import RateSession, StartNext
-from treadctl.config.model import PersonConfig
+from treadctl.config.people import PersonConfig
 from treadctl.control.session_states import SessionSnapshot
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.children import simulator_process

@@ -25,7 +25,8 @@ from treadctl.commands import (
     StartNext,
     SubmitRating,
 )
-from treadctl.config.model import Config, PersonConfig
+from treadctl.config.model import Config
+from treadctl.config.people import PersonConfig
 from treadctl.daemon.device import DeviceRuntime, DeviceSink, UnknownPersonError
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.daemon.recording import SessionRecording

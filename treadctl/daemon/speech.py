@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
-from treadctl.config.model import SpeechConfig
+from treadctl.config.speech import SpeechConfig
 from treadctl.control.session_states import TERMINAL
 from treadctl.daemon.device import DeviceRuntime, DeviceSink
 from treadctl.speech import phrases
