@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -13,12 +14,18 @@ import pytest
 
 from harness.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
 from tests.daemon.daemon_profiles import QUICK_BACK, TEST_PROFILES
+from tests.history_export.decoded import decode_fit, named
 from tests.speech.conftest import sox_rms
+from treadctl.history.store import HistoryStore, sqlite_url
 
 pytestmark = pytest.mark.crossprocess
 
 DEMO_DEADLINE_S = 60.0
 """A bound against hangs; the run below takes about 8 s."""
+HR_SUMMARY = re.compile(
+    r"heart rate   average ([0-9.]+) bpm, max ([0-9]+) bpm, ([0-9.]+) s at or above 105 bpm"
+)
+"""The summary's heart-rate line for the demo walker (aged 70: soft limit 0.7 x 150)."""
 
 
 async def _treadctl(*args: str, within: float = 30.0) -> tuple[int, str, str]:
@@ -90,6 +97,48 @@ async def test_demo_runs_a_profile_file_to_its_summary(tmp_path: Path) -> None:
     last_stop = max(i for i, r in enumerate(writes) if r["op"] == OP_STOP)
     assert writes[last_stop]["hex"] == "0801"
     assert OP_SET_SPEED not in ops[last_stop:]
+    _assert_heart_rate_and_files(out, workdir)
+
+
+def _assert_heart_rate_and_files(out: str, workdir: Path) -> None:
+    """The strap's heart rate in the live line and the summary; the session in the history
+    file, with its heart rate; a FIT export that decodes (CRCs checked) and carries it."""
+    assert "guard: hr_max 150 bpm (estimated from age as 220 - age); soft 105 bpm" in out
+    assert re.search(r"\| HR [0-9]{2,3} bpm", out), out
+    found = HR_SUMMARY.search(out)
+    assert found is not None, out
+    # The simulated heart at 1.0 km/h settles near 84 bpm: above rest, below the soft limit.
+    average, top, above = float(found[1]), int(found[2]), float(found[3])
+    assert 70 <= average <= top < 105
+    assert above == 0
+    for line in (
+        "journey: scripts/demo --sessions 3",
+        "BlueZ path: scripts/demo --backend bluez",
+        "spoken cues kept: scripts/demo --audio-dir DIR",
+    ):
+        assert line in out
+    history = workdir / "history.sqlite3"
+    assert f"History: {history}" in out
+    store = HistoryStore.open(sqlite_url(history))
+    try:
+        (session,) = store.sessions(person_id="demo-walker")
+        samples = store.samples(session.id)
+    finally:
+        store.close()
+    assert session.end_reason == "finished"
+    rates = [s.heart_rate_bpm for s in samples if s.heart_rate_bpm is not None]
+    assert rates
+    # The 1 Hz samples carry the last plausible value: the summary's maximum or a little less.
+    assert 70 <= max(rates) <= top
+    for suffix in (".fit", ".tcx", ".csv", ".svg"):
+        path = workdir / f"{session.id}{suffix}"
+        assert path.stat().st_size > 0, path
+        assert f"wrote {path}" in out
+    messages = decode_fit((workdir / f"{session.id}.fit").read_bytes())
+    (fit_session,) = named(messages, "session")
+    assert fit_session.values["max_heart_rate"] == max(rates)
+    fit_rates = [m.values.get("heart_rate") for m in named(messages, "record")]
+    assert [r for r in fit_rates if r is not None] == rates
 
 
 def _config(tmp_path: Path, device: str) -> Path:
@@ -172,6 +221,8 @@ async def test_demo_on_the_bluez_backend(tmp_path: Path) -> None:
     assert "BlueZ: started the BlueZ twin on a private D-Bus" in out
     assert "Session finished: quick-back" in out
     assert "BlueZ was lost" not in err
+    # The strap too: one adapter, two connections through the twin.
+    assert HR_SUMMARY.search(out) is not None, out
     writes = [r for r in _trace(workdir / "treadsim-trace.jsonl") if r["kind"] == "write"]
     assert [r["op"] for r in writes].count(OP_START) == 1
     assert writes[-1]["hex"] == "0801"

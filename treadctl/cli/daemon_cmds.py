@@ -13,6 +13,12 @@ from typing import Any
 from treadctl.cli.main import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 DEFAULT_DEMO_SPEEDUP = 20.0
+DEMO_PATHS = (
+    "journey: scripts/demo --sessions 3",
+    "BlueZ path: scripts/demo --backend bluez",
+    "spoken cues kept: scripts/demo --audio-dir DIR",
+)
+"""What else the demo shows, printed at the end of the default run (README, docs/daemon.md)."""
 
 
 def register(sub: Any) -> None:
@@ -55,7 +61,8 @@ def register(sub: Any) -> None:
     demo.add_argument(
         "--workdir",
         type=Path,
-        help="keep the simulator's trace and control socket here (default: a temporary dir)",
+        help="keep the history, its exports and chart, the simulator's trace and control socket "
+        "here (default: a new treadctl-demo-* temporary dir, kept)",
     )
     demo.add_argument(
         "--audio-dir",
@@ -168,7 +175,7 @@ def _demo(args: argparse.Namespace) -> int:
         backend=args.backend,
     )
     try:
-        summary = asyncio.run(run_demo(options, view))
+        report = asyncio.run(run_demo(options, view))
     except Exception as exc:  # a TaskGroup wraps what its body raised: unwrap to report it
         cause = _unwrap(exc)
         if isinstance(cause, SessionRefusedError):
@@ -181,8 +188,21 @@ def _demo(args: argparse.Namespace) -> int:
             raise
         return EXIT_FAILED
     view.message("")
-    view.message(render_summary(summary))
-    return EXIT_OK if summary.ended == "finished" else EXIT_ABORTED
+    view.message(render_summary(report.summary, report.heart_rate))
+    view.message("")
+    if report.history is not None:
+        view.message(f"History: {report.history} (session {report.session_id})")
+        view.message(f"  treadctl history list --history-url sqlite:///{report.history}")
+    for path in report.files.made:
+        view.message(f"  wrote {path}")
+    for problem in report.files.problems:
+        view.message(f"  (not made: {problem})")
+    view.message(f"Work directory (simulator trace, broker config): {report.workdir}")
+    view.message("")
+    view.message("Other paths:")
+    for line in DEMO_PATHS:
+        view.message(f"  {line}")
+    return EXIT_OK if report.summary.ended == "finished" else EXIT_ABORTED
 
 
 def _demo_journey(args: argparse.Namespace) -> int:

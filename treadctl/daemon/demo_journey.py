@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,10 +26,10 @@ from treadctl.config.people import PersonConfig
 from treadctl.control.session_states import SessionSnapshot
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.children import simulator_process
-from treadctl.daemon.demo import DEMO_DEVICE, demo_config
+from treadctl.daemon.demo import DEMO_DEVICE, DEMO_PERSON, demo_config
+from treadctl.daemon.demo_files import write_session_files
 from treadctl.daemon.session_view import run_profile
 
-DEMO_PERSON = "demo-walker"
 DEFAULT_SPEEDUP = 30.0
 """A 20-minute stage in 40 s. Faster leaves too little real time for the telemetry freshness
 check (3 simulated seconds) on a loaded machine."""
@@ -153,30 +152,12 @@ async def _one_session(daemon: Daemon, n: int, report: JourneyReport, say: Any) 
 
 
 def _export(report: JourneyReport, work: Path, say: Callable[[str], None]) -> list[Path]:
-    """The export and chart commands on the demo's history (when they are installed)."""
-    from treadctl.cli.main import main  # noqa: PLC0415
-
-    url = f"sqlite:///{work / 'history.sqlite3'}"
-    made: list[Path] = []
-    jobs: list[tuple[list[str], Path]] = []
-    if report.sessions:
-        last = report.sessions[-1]
-        for fmt in ("fit", "tcx", "csv"):
-            out = work / f"{last}.{fmt}"
-            jobs.append((["export", last, "--format", fmt, "--out", str(out)], out))
-        out = work / f"{last}.svg"
-        jobs.append((["chart", last, "--out", str(out)], out))
-        out = work / f"progress-{DEMO_PERSON}.svg"
-        jobs.append((["progress", DEMO_PERSON, "--out", str(out)], out))
-    for args, out in jobs:
-        errors = io.StringIO()
-        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
-            try:
-                code = main(["history", *args, "--history-url", url])
-            except SystemExit as exc:  # an action that this installation does not have
-                code = exc.code if isinstance(exc.code, int) else 2
-        if code == 0 and out.exists():
-            made.append(out)
-        else:
-            say(f"  (not made: history {args[0]}: {errors.getvalue().strip() or code})")
-    return made
+    """The last session's exports and chart, and the walker's progress chart."""
+    if not report.sessions:
+        return []
+    files = write_session_files(
+        work / "history.sqlite3", report.sessions[-1], work, progress_of=DEMO_PERSON
+    )
+    for problem in files.problems:
+        say(f"  (not made: {problem})")
+    return files.made
