@@ -104,7 +104,7 @@ def _assert_heart_rate_and_files(out: str, workdir: Path) -> None:
     """The strap's heart rate in the live line and the summary; the session in the history
     file, with its heart rate; a FIT export that decodes (CRCs checked) and carries it."""
     assert "guard: hr_max 150 bpm (estimated from age as 220 - age); soft 105 bpm" in out
-    assert re.search(r"\| HR [0-9]{2,3} bpm", out), out
+    assert re.search(r"\| HR [0-9]{2,3} bpm \(guard: soft limit 105\)", out), out
     found = HR_SUMMARY.search(out)
     assert found is not None, out
     # The simulated heart at 1.0 km/h settles near 84 bpm: above rest, below the soft limit.

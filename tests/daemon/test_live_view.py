@@ -143,6 +143,9 @@ def test_heart_rate_in_the_line_and_the_summary() -> None:
     assert render_line(RUNNING, "112 bpm (holding)").endswith(" | HR 112 bpm (holding)")
     assert "HR" not in render_line(RUNNING)
     assert render_heart_rate(None, False) == "--- bpm"
+    # A guarded session names its soft limit until the guard holds.
+    assert render_heart_rate(84, False, 105) == "84 bpm (guard: soft limit 105)"
+    assert render_heart_rate(112, True, 105) == "112 bpm (holding)"
     summary = SessionSummary("p", "aborted", "heart_rate", 60.0, 60.0, 20, 100, 150, None)
     hr = {"average_bpm": 108.5, "max_bpm": 124, "above_soft_s": 31.0, "soft_bpm": 105}
     text = render_summary(summary, hr)

@@ -62,9 +62,13 @@ def render_line(snap: SessionSnapshot, heart_rate: str | None = None) -> str:
     ) + (f" | HR {heart_rate}" if heart_rate else "")
 
 
-def render_heart_rate(bpm: int | None, holding: bool) -> str:
-    """``96 bpm``, ``--- bpm`` without a value, `` (holding)`` while the guard holds."""
-    return f"{bpm if bpm is not None else '---'} bpm" + (" (holding)" if holding else "")
+def render_heart_rate(bpm: int | None, holding: bool, soft_bpm: int | None = None) -> str:
+    """``96 bpm``, ``--- bpm`` without a value, `` (holding)`` while the guard holds;
+    ``soft_bpm`` (a guarded session) adds `` (guard: soft limit 105)`` while it does not."""
+    text = f"{bpm if bpm is not None else '---'} bpm"
+    if holding:
+        return text + " (holding)"
+    return text + (f" (guard: soft limit {soft_bpm})" if soft_bpm is not None else "")
 
 
 def render_summary(summary: SessionSummary, heart_rate: Mapping[str, object] | None = None) -> str:

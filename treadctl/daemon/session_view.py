@@ -82,8 +82,13 @@ async def run_profile(
 
 async def _watch(runtime: DeviceRuntime, view: _LiveLike, auto_resume: bool) -> SessionSummary:
     async for snap in runtime.runner.snapshots():
-        hr = runtime.heart_rate.state() if runtime.heart_rate is not None else None
-        view.show(snap, render_heart_rate(hr.bpm, hr.holding) if hr is not None else None)
+        feed = runtime.heart_rate
+        shown = None
+        if feed is not None:
+            hr = feed.state()
+            soft = feed.limits.soft_bpm if feed.limits is not None else None
+            shown = render_heart_rate(hr.bpm, hr.holding, soft)
+        view.show(snap, shown)
         if snap.state == SessionState.PAUSED and snap.reason == REST_OVER_REASON:
             if auto_resume:
                 view.message("demo: the walker is ready and presses resume")
