@@ -1,12 +1,12 @@
 """Run ``treadctl run`` as a real process against simulator processes and a real Mosquitto.
 
-Import it as ``support.daemon`` (``tests/`` is on ``sys.path``; ``harness.daemon`` works
-too). Everything waits on a condition with a deadline; nothing sleeps a fixed time. Every
-process it starts is stopped on the way out (SIGTERM, then SIGKILL).
+Import it as ``harness.daemon``. Everything waits on a condition with a deadline; nothing sleeps
+a fixed time. Every process it starts is stopped on the way out (SIGTERM, then SIGKILL).
 
 Typical use::
 
     from harness.daemon import DaemonRig, DeviceSpec
+    from harness.sim_trace import OP_STOP, is_write, wait_trace
 
     async with DaemonRig(tmp_path, [DeviceSpec("tm1")], speedup=20) as rig:
         daemon = await rig.start_daemon()               # waits until every link is online
@@ -51,358 +51,39 @@ manager. ``backend="bluez"``: one device, reached through the BlueZ twin (``rig.
     ``logs() -> list[dict]`` (the JSON lines of stdout; other lines as ``{"raw": line}``),
     ``await wait_log(predicate, within=30.0) -> dict``, ``stdout()``/``stderr()`` text.
 
-``MqttProbe(host, port, *topics, prefix="treadctl")``: async context manager, an MQTT v5
-    client recording every message (``messages``: list of :class:`Msg` with ``topic``,
-    ``payload``, ``retain``, ``json()``, ``text``).
-    ``await wait_for(topic, match=None, *, since=0, within=15.0) -> Msg`` (the first message
-    at index >= ``since`` on ``topic`` matching ``match(msg)``); ``await wait_json(topic,
-    match=None, ...) -> Any`` (``match`` gets the decoded JSON); ``mark() -> int`` (the index
-    to pass as ``since`` to see only what comes after now);
-    ``await publish(topic, payload, *, qos=1, retain=False)``;
-    ``await request(device, command, *, within=15.0, **body) -> dict``: JSON request on
-    ``<prefix>/<device>/request/<command>`` with a unique ``transaction``; returns the reply
-    (``{"status", "data", "error", "transaction"}``);
-    ``await latest_state(device, match=None, within=15.0) -> dict``: the newest state JSON
-    that matches (waits for one).
-``await read_retained(host, port, topic, within=5.0) -> bytes | None``: a fresh client's view of
-    a retained topic (None when nothing arrives before the deadline).
-
-``NotifyListener(path=None)``: a bound ``AF_UNIX``/``SOCK_DGRAM`` socket like systemd's; a
-    ``path`` binds a file, None an abstract name. ``address`` is the ``NOTIFY_SOCKET`` value
-    (``@name`` for abstract). ``received``: every datagram as ``dict`` (``KEY: value``).
-    ``await wait_for(key, value=None, within=30.0) -> dict`` (the first such datagram, also one
-    received earlier); ``await wait_count(key, count, within=30.0)``; ``drain() -> list``
-    (read what is waiting, no wait); ``close()``; a context manager.
-
-Trace helpers: ``writes(sim, op=None) -> list[dict]`` (control point writes in the trace),
-``is_write(record, op)``, ``belt(sim) -> list[dict]``, ``await wait_trace(sim, predicate,
-within=30.0) -> dict``. ``OP_REQUEST_CONTROL``, ``OP_SET_SPEED``, ``OP_START``, ``OP_STOP``
-(FTMS v1.0 Table 4.15: 0x00, 0x02, 0x07, 0x08; Stop/Pause share 0x08 with a parameter
-``01`` stop / ``02`` pause, §4.16.2.9).
-
-``await poll(condition, *, within=DEFAULT_WITHIN, what="condition", every=0.02)``: call
-``condition()`` until it returns a truthy value (returned) or the deadline fails the test.
-
 Also: ``daemon_rig(workdir, ...)`` (the same as ``DaemonRig`` as an ``asynccontextmanager``),
-``to_toml(mapping) -> str`` (the small TOML writer the rig uses), ``REPO_ROOT``,
-``DEFAULT_WITHIN`` (30 s).
+``REPO_ROOT``.
+
+Next to it: :mod:`harness.mqtt_probe` (``MqttProbe``, ``read_retained``),
+:mod:`harness.systemd_notify` (``NotifyListener``), :mod:`harness.sim_trace` (``writes``,
+``belt``, ``wait_trace``, the ``OP_*`` codes), :mod:`harness.polling` (``poll``,
+``DEFAULT_WITHIN``), :mod:`harness.toml_writer` (``to_toml``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
-
-import aiomqtt
+from typing import Any
 
 from harness.mosquitto import Mosquitto
+from harness.mqtt_probe import MqttProbe
+from harness.polling import DEFAULT_WITHIN, poll
 from harness.simulator import SimProcess, simulator_process, stop_process
+from harness.toml_writer import to_toml
 from harness.twin import TwinProcess, twin_process
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_WITHIN = 30.0
-"""Deadline (seconds) against hangs; never a timing assertion."""
-
-OP_REQUEST_CONTROL = 0x00
-OP_SET_SPEED = 0x02
-OP_START = 0x07
-OP_STOP = 0x08
-"""FTMS v1.0 Table 4.15 op codes (Stop or Pause is 0x08 with parameter 01 = stop, 02 = pause)."""
-
-T = TypeVar("T")
 
 
-async def poll(
-    condition: Callable[[], T | None],
-    *,
-    within: float = DEFAULT_WITHIN,
-    what: str = "condition",
-    every: float = 0.02,
-) -> T:
-    """Call ``condition`` until it returns something truthy; fail after ``within`` seconds."""
-    try:
-        async with asyncio.timeout(within):
-            while True:
-                value = condition()
-                if value:
-                    return value
-                await asyncio.sleep(every)  # polling interval of a deadline-bounded wait
-    except TimeoutError:
-        raise AssertionError(f"{what}: not met within {within} s") from None
-
-
-# ====================================================================== simulator trace
-def writes(sim: SimProcess, op: int | None = None) -> list[dict[str, Any]]:
-    """Control point writes the simulator received (optionally of one op code)."""
-    return [r for r in sim.trace_records("write") if op is None or r.get("op") == op]
-
-
-def is_write(record: Mapping[str, Any], op: int) -> bool:
-    return record.get("kind") == "write" and record.get("op") == op
-
-
-def belt(sim: SimProcess) -> list[dict[str, Any]]:
-    """Belt speed changes (``speed``, ``target`` in 0.01 km/h)."""
-    records: list[dict[str, Any]] = sim.trace_records("belt")
-    return records
-
-
-async def wait_trace(
-    sim: SimProcess,
-    predicate: Callable[[dict[str, Any]], bool],
-    *,
-    within: float = DEFAULT_WITHIN,
-) -> dict[str, Any]:
-    """The first trace record matching ``predicate`` (waits for it)."""
-
-    def find() -> dict[str, Any] | None:
-        return next((r for r in sim.trace_records() if predicate(r)), None)
-
-    return await poll(find, within=within, what="trace record")
-
-
-# ====================================================================== MQTT
-@dataclass(frozen=True, slots=True)
-class Msg:
-    topic: str
-    payload: bytes
-    retain: bool
-
-    @property
-    def text(self) -> str:
-        return self.payload.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return json.loads(self.payload)
-
-
-_client_ids = itertools.count()
-
-
-class MqttProbe:
-    """A test client that records every message it receives (see the module docstring)."""
-
-    def __init__(self, host: str, port: int, *topics: str, prefix: str = "treadctl") -> None:
-        self.host = host
-        self.port = port
-        self.topics = topics or (f"{prefix}/#",)
-        self.prefix = prefix
-        self.messages: list[Msg] = []
-        self._changed = asyncio.Event()
-        self._stack: contextlib.AsyncExitStack | None = None
-        self._client: aiomqtt.Client | None = None
-        self._tx = itertools.count(1)
-
-    async def __aenter__(self) -> MqttProbe:
-        async with contextlib.AsyncExitStack() as stack:
-            client = aiomqtt.Client(
-                self.host,
-                self.port,
-                identifier=f"probe-{os.getpid()}-{next(_client_ids)}",
-                protocol=aiomqtt.ProtocolVersion.V5,
-            )
-            await stack.enter_async_context(client)
-            self._client = client
-            for topic in self.topics:
-                await client.subscribe(topic, qos=1)
-            group = await stack.enter_async_context(asyncio.TaskGroup())
-            reader = group.create_task(self._read(client), name="mqtt-probe")
-            stack.callback(reader.cancel)
-            self._stack = stack.pop_all()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stack is not None:
-            stack, self._stack = self._stack, None
-            await stack.aclose()
-
-    async def _read(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            payload = message.payload if isinstance(message.payload, bytes) else b""
-            self.messages.append(Msg(message.topic.value, payload, bool(message.retain)))
-            changed, self._changed = self._changed, asyncio.Event()
-            changed.set()
-
-    def mark(self) -> int:
-        return len(self.messages)
-
-    async def wait_for(
-        self,
-        topic: str,
-        match: Callable[[Msg], bool] | None = None,
-        *,
-        since: int = 0,
-        within: float = 15.0,
-    ) -> Msg:
-        index = since
-        try:
-            async with asyncio.timeout(within):
-                while True:
-                    while index < len(self.messages):
-                        msg = self.messages[index]
-                        index += 1
-                        if msg.topic == topic and (match is None or match(msg)):
-                            return msg
-                    await self._changed.wait()
-        except TimeoutError:
-            seen = [m for m in self.messages[since:] if m.topic == topic][-5:]
-            raise AssertionError(
-                f"no matching message on {topic} within {within} s; last seen: "
-                + "; ".join(m.text[:300] for m in seen)
-            ) from None
-
-    async def wait_json(
-        self,
-        topic: str,
-        match: Callable[[Any], bool] | None = None,
-        *,
-        since: int = 0,
-        within: float = 15.0,
-    ) -> Any:
-        def ok(msg: Msg) -> bool:
-            try:
-                value = msg.json()
-            except ValueError:
-                return False
-            return match is None or bool(match(value))
-
-        return (await self.wait_for(topic, ok, since=since, within=within)).json()
-
-    async def publish(
-        self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False
-    ) -> None:
-        if self._client is None:
-            raise RuntimeError("MqttProbe is not connected")
-        await self._client.publish(topic, payload, qos=qos, retain=retain)
-
-    async def request(
-        self, device: str, command: str, *, within: float = 15.0, **body: Any
-    ) -> dict[str, Any]:
-        transaction = f"t{os.getpid()}-{next(self._tx)}"
-        since = self.mark()
-        payload = json.dumps({**body, "transaction": transaction})
-        await self.publish(f"{self.prefix}/{device}/request/{command}", payload)
-        reply: dict[str, Any] = await self.wait_json(
-            f"{self.prefix}/{device}/response/{command}",
-            lambda r: isinstance(r, dict) and r.get("transaction") == transaction,
-            since=since,
-            within=within,
-        )
-        return reply
-
-    async def latest_state(
-        self,
-        device: str,
-        match: Callable[[dict[str, Any]], bool] | None = None,
-        *,
-        within: float = 15.0,
-    ) -> dict[str, Any]:
-        """The newest state of ``device`` that matches (waits for one)."""
-        topic = f"{self.prefix}/{device}/state"
-        for msg in reversed(self.messages):
-            if msg.topic == topic:
-                state: dict[str, Any] = msg.json()
-                if match is None or match(state):
-                    return state
-                break
-        found: dict[str, Any] = await self.wait_json(topic, match, since=self.mark(), within=within)
-        return found
-
-
-async def read_retained(host: str, port: int, topic: str, *, within: float = 5.0) -> bytes | None:
-    """What a newly subscribing client gets as the retained message of ``topic``."""
-    async with aiomqtt.Client(
-        host,
-        port,
-        identifier=f"retained-{os.getpid()}-{next(_client_ids)}",
-        protocol=aiomqtt.ProtocolVersion.V5,
-    ) as client:
-        await client.subscribe(topic, qos=1)
-        try:
-            async with asyncio.timeout(within):
-                async for message in client.messages:
-                    if message.retain and isinstance(message.payload, bytes):
-                        return message.payload
-        except TimeoutError:
-            return None
-    return None
-
-
-# ====================================================================== systemd notify
-class NotifyListener:
-    """A socket bound like systemd's notification socket (see the module docstring)."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-        if path is None:
-            name = f"treadctl-test-{os.getpid()}-{os.urandom(6).hex()}"
-            self.sock.bind(b"\0" + name.encode())
-            self.address = "@" + name
-        else:
-            self.sock.bind(str(path))
-            self.address = str(path)
-        self.sock.setblocking(False)
-        self.received: list[dict[str, str]] = []
-
-    def drain(self) -> list[dict[str, str]]:
-        """Read every datagram waiting on the socket (no waiting); returns ``received``."""
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except BlockingIOError:
-                return self.received
-            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if line)
-            self.received.append(fields)
-
-    async def wait_for(
-        self, key: str, value: str | None = None, *, within: float = DEFAULT_WITHIN
-    ) -> dict[str, str]:
-        """The first datagram (received so far or later) with ``key`` (equal to ``value``)."""
-
-        def find() -> dict[str, str] | None:
-            self.drain()
-            return next(
-                (m for m in self.received if key in m and (value is None or m[key] == value)),
-                None,
-            )
-
-        return await poll(find, within=within, what=f"notify {key}")
-
-    async def wait_count(self, key: str, count: int, *, within: float = DEFAULT_WITHIN) -> None:
-        """Until at least ``count`` datagrams carried ``key``."""
-        await poll(
-            lambda: sum(1 for m in self.drain() if key in m) >= count,
-            within=within,
-            what=f"{count} x notify {key}",
-        )
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> NotifyListener:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-# ====================================================================== the daemon process
 class DaemonProcess:
     """A running ``treadctl run`` (see the module docstring)."""
 
@@ -486,44 +167,6 @@ class DeviceSpec:
     walker: bool = True
     name: str | None = None
     sim_args: tuple[str, ...] = ()
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str | Path):
-        return json.dumps(str(value))
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def to_toml(config: Mapping[str, Any]) -> str:
-    """A small TOML writer for the config's shape (scalars, tables, arrays of tables)."""
-    lines: list[str] = []
-
-    def table(prefix: str, values: Mapping[str, Any]) -> None:
-        for key, value in values.items():
-            if not isinstance(value, Mapping) and not _is_table_list(value) and value is not None:
-                lines.append(f"{key} = {_toml_value(value)}")
-        for key, value in values.items():
-            name = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, Mapping):
-                lines.append(f"\n[{name}]")
-                table(name, value)
-            elif _is_table_list(value):
-                for item in value:
-                    lines.append(f"\n[[{name}]]")
-                    table(name, item)
-
-    table("", config)
-    return "\n".join(lines).strip() + "\n"
-
-
-def _is_table_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

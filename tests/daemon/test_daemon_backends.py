@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import REPO_ROOT, DeviceSpec, wait_trace
+from harness.daemon import REPO_ROOT, DeviceSpec
+from harness.sim_trace import wait_trace
 from harness.simulator import simulator_process
 from harness.twin import twin_process
 from tests.faults.helpers import (

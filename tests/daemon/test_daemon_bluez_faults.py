@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import wait_trace
+from harness.sim_trace import wait_trace
 from tests.daemon.test_daemon_backends import FAST_RECONNECT
 from tests.faults.helpers import (
     OP_SET_SPEED,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import OP_SET_SPEED, OP_START, OP_STOP, REPO_ROOT, DaemonRig, writes
+from harness.daemon import REPO_ROOT, DaemonRig
+from harness.sim_trace import OP_SET_SPEED, OP_START, OP_STOP, writes
 from tests.daemon.daemon_profiles import QUICK_BACK, TEST_PROFILES
 from tests.history_export.decoded import decode_fit, named
 from tests.speech.conftest import sox_rms

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import NotifyListener
+from harness.systemd_notify import NotifyListener
 from tests.daemon.inprocess import DEADLINE_S, SimHandle, config_for, simulators, until_ready
 from treadctl.commands import StartProfile
 from treadctl.daemon.app import Daemon

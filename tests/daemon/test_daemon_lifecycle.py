@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import (
-    OP_SET_SPEED,
-    OP_START,
-    OP_STOP,
-    DaemonRig,
-    NotifyListener,
-    belt,
-    poll,
-    read_retained,
-    writes,
-)
+from harness.daemon import DaemonRig
+from harness.mqtt_probe import read_retained
+from harness.polling import poll
+from harness.sim_trace import OP_SET_SPEED, OP_START, OP_STOP, belt, writes
+from harness.systemd_notify import NotifyListener
 from tests.daemon.daemon_profiles import TEST_PROFILES
 
 pytestmark = pytest.mark.crossprocess

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from harness.daemon import REPO_ROOT, DaemonRig, DeviceSpec, NotifyListener, poll
+from harness.daemon import REPO_ROOT, DaemonRig, DeviceSpec
+from harness.polling import poll
+from harness.systemd_notify import NotifyListener
 from treadctl.daemon.children import free_port
 
 pytestmark = pytest.mark.crossprocess

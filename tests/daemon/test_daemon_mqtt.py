@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import (
-    OP_SET_SPEED,
-    OP_START,
-    OP_STOP,
-    REPO_ROOT,
-    DaemonRig,
-    belt,
-    read_retained,
-    writes,
-)
+from harness.daemon import REPO_ROOT, DaemonRig
+from harness.mqtt_probe import read_retained
+from harness.sim_trace import OP_SET_SPEED, OP_START, OP_STOP, belt, writes
 from tests.daemon.daemon_profiles import TEST_PROFILES
 
 pytestmark = pytest.mark.crossprocess

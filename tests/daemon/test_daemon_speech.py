@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog.testing
 
-from harness.daemon import poll
+from harness.polling import poll
 from tests.daemon.inprocess import SimHandle, config_for, simulators, until_ready
 from tests.speech.conftest import need, sox_rms, sox_seconds
 from treadctl.commands import EmergencyStop, Resume, StartProfile, Stop

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import OP_SET_SPEED, OP_START, DaemonRig, DeviceSpec, belt, writes
+from harness.daemon import DaemonRig, DeviceSpec
+from harness.sim_trace import OP_SET_SPEED, OP_START, belt, writes
 from tests.daemon.daemon_profiles import TEST_PROFILES
 
 pytestmark = pytest.mark.crossprocess

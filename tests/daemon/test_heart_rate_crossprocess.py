@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import DaemonRig, DeviceSpec, to_toml
+from harness.daemon import DaemonRig, DeviceSpec
+from harness.toml_writer import to_toml
 from tests.daemon.test_heart_rate_scenarios import HR_RAMP
 
 pytestmark = pytest.mark.crossprocess

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 
-from harness.daemon import (
+from harness.daemon import DaemonRig, DeviceSpec
+from harness.sim_trace import (
     OP_REQUEST_CONTROL,
     OP_SET_SPEED,
     OP_START,
     OP_STOP,
-    DaemonRig,
-    DeviceSpec,
     belt,
     wait_trace,
     writes,

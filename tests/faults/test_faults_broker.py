@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import MqttProbe, read_retained
 from harness.mosquitto import Mosquitto
+from harness.mqtt_probe import MqttProbe, read_retained
 from tests.faults.helpers import (
     OP_START,
     OP_STOP,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import wait_trace
+from harness.sim_trace import wait_trace
 from tests.faults.helpers import (
     OP_SET_SPEED,
     OP_START,

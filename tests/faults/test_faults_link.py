@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import wait_trace
+from harness.sim_trace import wait_trace
 from harness.simulator import simulator_process, stop_process
 from tests.faults.helpers import (
     OP_SET_SPEED,

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from harness.daemon import DaemonRig, MqttProbe, poll
+from harness.daemon import DaemonRig
+from harness.mqtt_probe import MqttProbe
+from harness.polling import poll
 from tests.faults.flood import FUZZ_TOPICS, flood_with_emergency_stop, garbage
 from tests.faults.helpers import (
     OP_START,

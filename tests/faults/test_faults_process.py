@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import poll, read_retained
+from harness.mqtt_probe import read_retained
+from harness.polling import poll
 from tests.faults.helpers import (
     OP_START,
     assert_no_restart,

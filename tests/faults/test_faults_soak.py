@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from harness.daemon import DaemonRig, MqttProbe
+from harness.daemon import DaemonRig
 from harness.mosquitto import Mosquitto
+from harness.mqtt_probe import MqttProbe
 from tests.faults.flood import flood_with_emergency_stop
 from tests.faults.helpers import (
     LONG_RUN,

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from harness.daemon import DaemonRig, poll, wait_trace
+from harness.daemon import DaemonRig
+from harness.polling import poll
+from harness.sim_trace import wait_trace
 from tests.faults.helpers import (
     OP_START,
     let_time_pass,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import poll
+from harness.polling import poll
 from tests.speech.conftest import hanging_engine, need, sox_rms, sox_seconds
 from treadctl.speech import phrases
 from treadctl.speech import speaker as speaker_module
