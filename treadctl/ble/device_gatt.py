@@ -1,5 +1,6 @@
 """The treadmill's GATT characteristics on one connected client: which ones the link uses, the
-Device Information strings, reads that degrade instead of failing, and subscriptions.
+device's ranges and Device Information strings, reads that degrade instead of failing, and
+subscriptions.
 
 Missing or failing 0x2AD5/0x2AD3 reads degrade to None and are counted in ``stats``; a failure
 after the peer has gone re-raises so that the set-up fails (docs/references.md#ftms-devices).
@@ -18,7 +19,7 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.exc import BleakError
 
 from treadctl.ble.errors import ConnectFailed, NotATreadmill
-from treadctl.ble.identity import DIS_SERVICE_UUID16, DIS_STRINGS
+from treadctl.ble.identity import DIS_SERVICE_UUID16, DIS_STRINGS, read_identity
 from treadctl.ftms import (
     CONTROL_POINT_UUID16,
     INCLINE_RANGE_UUID16,
@@ -31,7 +32,7 @@ from treadctl.ftms import (
     SupportedSpeedRange,
     uuid128,
 )
-from treadctl.observations import InclineRange, SpeedRange
+from treadctl.observations import DeviceInfo, InclineRange, SpeedRange
 
 _FTMS_CHARACTERISTICS = (
     TREADMILL_DATA_UUID16,
@@ -76,6 +77,18 @@ class DeviceGatt:
                 for uuid16 in DIS_STRINGS:
                     if (char := dis.get_characteristic(uuid128(uuid16))) is not None:
                         self.chars[uuid16] = char
+
+    async def read_info(self, name: str | None) -> DeviceInfo:
+        """The device's ranges and DIS identity (each None when missing, failing or malformed)."""
+        speed_range = await self.read_range(SPEED_RANGE_UUID16)
+        incline_range = await self.read_range(INCLINE_RANGE_UUID16)
+        return DeviceInfo(
+            address=self.address,
+            name=name,
+            speed_range=speed_range if isinstance(speed_range, SpeedRange) else None,
+            incline_range=incline_range if isinstance(incline_range, InclineRange) else None,
+            identity=await read_identity(self.read_bytes),
+        )
 
     async def read_optional(self, uuid16: int) -> bytearray | None:
         char = self.chars.get(uuid16)

@@ -47,7 +47,6 @@ from treadctl.ble.errors import (
     ConnectFailed,
     NotConnected,
 )
-from treadctl.ble.identity import read_identity
 from treadctl.ble.observation_map import (
     BELT_STOPPED_KINDS,
     mph_event,
@@ -61,9 +60,7 @@ from treadctl.ble.rules import device_incline, device_speed
 from treadctl.ble.stream import ObservationStream
 from treadctl.ftms import (
     CONTROL_POINT_UUID16,
-    INCLINE_RANGE_UUID16,
     MACHINE_STATUS_UUID16,
-    SPEED_RANGE_UUID16,
     TRAINING_STATUS_UUID16,
     TREADMILL_DATA_UUID16,
     FtmsDecodeError,
@@ -82,9 +79,7 @@ from treadctl.observations import (
     DeviceEvent,
     DeviceInfo,
     EventKind,
-    InclineRange,
     Observation,
-    SpeedRange,
 )
 
 
@@ -286,15 +281,7 @@ class TreadmillLink:
             client, device.address, gatt_timeout_s=opts.gatt_timeout_s, stats=self.stats
         )
         gatt.find_characteristics()
-        speed_range = await gatt.read_range(SPEED_RANGE_UUID16)
-        incline_range = await gatt.read_range(INCLINE_RANGE_UUID16)
-        self._info = DeviceInfo(
-            address=device.address,
-            name=device.name,
-            speed_range=speed_range if isinstance(speed_range, SpeedRange) else None,
-            incline_range=incline_range if isinstance(incline_range, InclineRange) else None,
-            identity=await read_identity(gatt.read_bytes),
-        )
+        self._info = await gatt.read_info(device.name)
         self._stream.push(DeviceEvent(self._clock(), EventKind.CONNECTED, detail=device.address))
         if (cp := gatt.chars.get(CONTROL_POINT_UUID16)) is not None:
 
