@@ -10,16 +10,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from treadctl.errors import TreadctlError
 from treadctl.history import progression as P
 from treadctl.numbers import WholeNumber
-from treadctl.workout.check import FieldPath, Problem
-from treadctl.workout.loader import _pydantic_problem, _walk
+from treadctl.workout.check import Problem
+from treadctl.workout.yamlfile import load_yaml_model, read_yaml_text, with_line
 
 PROGRAM_SUFFIXES = (".yaml", ".yml")
 
@@ -141,56 +140,34 @@ def load_program(path: Path | str, *, profile_exists: Callable[[str], bool]) -> 
     """Read and validate one program file; every stage's profile must exist."""
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProgramError([Problem((), f"cannot read: {exc}", file)], file) from exc
-    program, lines = _validate(text, file)
+    text = read_yaml_text(path, ProgramError)
+    program, lines = load_yaml_model(
+        text, Program, file=file, kind="a program", refuse=_refuse, unknown_key=_UNKNOWN_KEY
+    )
     problems = []
     if program.name != path.stem:
         reason = f"name {program.name!r} must match the file name {path.stem!r}"
-        problems.append(_located(("name",), reason, file, lines))
+        problems.append(with_line(Problem(("name",), reason, file), lines))
     for i, stage in enumerate(program.stages):
         if not profile_exists(stage.profile):
             reason = f"unknown profile {stage.profile!r} (treadctl profile list shows them)"
-            problems.append(_located(("stages", i, "profile"), reason, file, lines))
+            problems.append(with_line(Problem(("stages", i, "profile"), reason, file), lines))
     if problems:
         raise ProgramError(problems, file)
     return program
 
 
-def _validate(text: str, file: str) -> tuple[Program, dict[FieldPath, int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        raise ProgramError([Problem((), reason, file, line)], file) from exc
-    if not isinstance(node, yaml.MappingNode):
-        line = node.start_mark.line + 1 if node is not None else None
-        raise ProgramError([Problem((), "a program is a YAML mapping of keys", file, line)], file)
-    lines: dict[FieldPath, int] = {}
-    duplicates: list[Problem] = []
-    _walk(node, (), lines, duplicates, file)
-    if duplicates:
-        raise ProgramError(duplicates, file)
-    data: Any = yaml.safe_load(text)
-    try:
-        return Program.model_validate(data), lines
-    except ValidationError as exc:
-        problems = [_pydantic_problem(err, lines, file) for err in exc.errors()]
-        problems = [
-            Problem(p.field, "unknown key (see docs/journey.md)", p.file, p.line)
-            if p.reason.startswith("unknown key")
+_UNKNOWN_KEY = "unknown key (see docs/journey.md)"
+
+
+def _refuse(problems: Sequence[Problem], file: str) -> ProgramError:
+    # An unknown key's reason is given without the value it held.
+    return ProgramError(
+        [
+            Problem(p.field, _UNKNOWN_KEY, p.file, p.line)
+            if p.reason.startswith(_UNKNOWN_KEY)
             else p
             for p in problems
-        ]
-        raise ProgramError(problems, file) from exc
-
-
-def _located(field: FieldPath, reason: str, file: str, lines: dict[FieldPath, int]) -> Problem:
-    path = field
-    while path and path not in lines:
-        path = path[:-1]
-    return Problem(field, reason, file, lines.get(path))
+        ],
+        file,
+    )

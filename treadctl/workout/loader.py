@@ -1,8 +1,8 @@
 """Loading profile files (YAML) with file, line and field in every error.
 
-Pipeline: YAML syntax (PyYAML, line from its mark) -> duplicate keys -> pydantic model
-(types, unknown keys, shapes) -> safety checks (:mod:`treadctl.workout.check`). All problems
-found at one stage are reported together. Pure apart from reading the file.
+Pipeline: the shared YAML model loader (:mod:`treadctl.workout.yamlfile`: syntax, duplicate
+keys, the pydantic model) -> safety checks (:mod:`treadctl.workout.check`). All problems found at
+one stage are reported together. Pure apart from reading the file.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from treadctl.errors import TreadctlError
 from treadctl.safety.limits import Limits
-from treadctl.workout.check import FieldPath, Problem, check_profile
+from treadctl.workout.check import Problem, check_profile
 from treadctl.workout.models import Profile
+from treadctl.workout.yamlfile import line_map, load_yaml_model, read_yaml_text, with_line
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 PROFILES_ENV = "TREADCTL_PROFILES"
@@ -92,16 +91,13 @@ def find_profile(name: str, dirs: Iterable[Path] | None = None) -> Path:
 def load_profile(path: Path | str, *, limits: Limits | None = None) -> Profile:
     """Read, validate and safety-check one profile file; ProfileError lists every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([Problem((), f"cannot read: {exc}", str(path))], str(path)) from exc
+    text = read_yaml_text(path, ProfileError)
     profile = load_profile_text(text, file=str(path), limits=limits)
     if profile.name != path.stem:
         problem = Problem(
             ("name",), f"name {profile.name!r} must match the file name {path.stem!r}", str(path)
         )
-        raise ProfileError([_with_line(problem, _line_map_of(text))], str(path))
+        raise ProfileError([with_line(problem, line_map(text))], str(path))
     return profile
 
 
@@ -109,30 +105,17 @@ def load_profile_text(
     text: str, *, file: str = "<profile>", limits: Limits | None = None
 ) -> Profile:
     """Validate profile YAML text. See :func:`load_profile`."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        raise ProfileError([Problem((), reason, file, line)], file) from exc
-    if not isinstance(node, yaml.MappingNode):
-        line = node.start_mark.line + 1 if node is not None else None
-        raise ProfileError([Problem((), "a profile is a YAML mapping of keys", file, line)], file)
-    lines: dict[FieldPath, int] = {}
-    duplicates: list[Problem] = []
-    _walk(node, (), lines, duplicates, file)
-    if duplicates:
-        raise ProfileError(duplicates, file)
-    data: Any = yaml.safe_load(text)
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        problems = [_pydantic_problem(err, lines, file) for err in exc.errors()]
-        raise ProfileError(problems, file) from exc
+    profile, lines = load_yaml_model(
+        text,
+        Profile,
+        file=file,
+        kind="a profile",
+        refuse=ProfileError,
+        unknown_key="unknown key (see docs/profiles.md for the keys a profile may have)",
+    )
     safety = check_profile(profile, limits)
     if safety:
-        problems = [_with_line(Problem(p.field, p.reason, file), lines) for p in safety]
+        problems = [with_line(Problem(p.field, p.reason, file), lines) for p in safety]
         raise ProfileError(problems, file)
     return profile
 
@@ -142,66 +125,7 @@ def locate(problems: Sequence[Problem], path: Path | str) -> list[Problem]:
     :func:`treadctl.workout.check.check_profile_for_device`)."""
     path = Path(path)
     try:
-        lines = _line_map_of(path.read_text(encoding="utf-8"))
+        lines = line_map(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         lines = {}
-    return [_with_line(Problem(p.field, p.reason, str(path)), lines) for p in problems]
-
-
-def _walk(
-    node: yaml.Node,
-    path: FieldPath,
-    lines: dict[FieldPath, int],
-    duplicates: list[Problem],
-    file: str,
-) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                duplicates.append(Problem((*path, key), "duplicate key", file, line))
-            seen.add(key)
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, duplicates, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, (*path, i), lines, duplicates, file)
-
-
-def _line_map_of(text: str) -> dict[FieldPath, int]:
-    lines: dict[FieldPath, int] = {}
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    if node is not None:
-        _walk(node, (), lines, [], "")
-    return lines
-
-
-def _with_line(problem: Problem, lines: dict[FieldPath, int]) -> Problem:
-    path = problem.field
-    while path and path not in lines:
-        path = path[:-1]
-    return Problem(problem.field, problem.reason, problem.file, lines.get(path))
-
-
-_TAGS = {"float", "int", "str", "bool", "list", "dict", "none", "constrained-float"}
-
-
-def _pydantic_problem(err: Any, lines: dict[FieldPath, int], file: str) -> Problem:
-    loc: FieldPath = tuple(err.get("loc", ()))
-    # Drop pydantic's schema tags (union members, validators) from the location.
-    field = tuple(p for p in loc if isinstance(p, int) or (p not in _TAGS and "[" not in p))
-    reason = str(err.get("msg", "invalid"))
-    if err.get("type") == "extra_forbidden":
-        reason = "unknown key (see docs/profiles.md for the keys a profile may have)"
-    elif err.get("type") == "missing":
-        reason = "required key is missing"
-    if (
-        "input" in err
-        and err.get("type") not in ("missing",)
-        and not isinstance(err["input"], dict | list)
-    ):
-        reason += f" (got {err['input']!r})"
-    return _with_line(Problem(field, reason, file), lines)
+    return [with_line(Problem(p.field, p.reason, str(path)), lines) for p in problems]
