@@ -16,22 +16,18 @@ Guarantees (each one is property-tested in tests/control and tests/safety):
   at 0 with fresh telemetry; never twice for one :meth:`start`;
 - after a safety event the governor is *latched*: nothing but Request Control / Stop / Pause goes
   out until the next explicit :meth:`start`.
+
+Its fields and shared primitives (caps, state, stop, latch) are ``treadctl.safety.governor_core``;
+readings and events are taken in by ``treadctl.safety.belt_observations``; the reaction to the
+heart-rate guard is ``treadctl.safety.heart_rate_reaction``. This module holds the requests, the
+next action and the ramp.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from treadctl.ftms.control_session import ControlSession
-from treadctl.hrs.sample import HeartRateItem
-from treadctl.observations import (
-    DeviceEvent,
-    DeviceInfo,
-    EventKind,
-    Observation,
-    Reading,
-    SpeedRange,
-)
+from treadctl.observations import DeviceInfo
 from treadctl.safety import limits as L
 from treadctl.safety.actions import (
     Action,
@@ -45,6 +41,7 @@ from treadctl.safety.actions import (
     StopCommand,
     Wait,
 )
+from treadctl.safety.belt_observations import BeltObservations
 from treadctl.safety.caps import check_incline, check_speed, speed_caps
 from treadctl.safety.device import check_range, fit_down
 from treadctl.safety.errors import (
@@ -52,49 +49,19 @@ from treadctl.safety.errors import (
     DeviceRangeError,
     HeartRateRefusal,
     InvariantError,
-    LatchedError,
-    NotSupportedError,
 )
-from treadctl.safety.events import DEVICE_STOPPED, LATCH_FOR_EVENT, LatchReason
-from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S, HeartRateGuard
-from treadctl.safety.manual import ManualSpeedRules
-from treadctl.safety.phases import Phase, PhaseEvent, next_phase
-from treadctl.safety.procedures import STATUS_OF_EVENT
+from treadctl.safety.events import LatchReason
+from treadctl.safety.heart_rate import RAMP_DOWN_MAX_S
+from treadctl.safety.heart_rate_reaction import HeartRateReaction
+from treadctl.safety.phases import Phase, PhaseEvent
 from treadctl.safety.ramp import Axis, Step, incline_step, speed_step
-from treadctl.safety.state import GovernorState, InFlight, Notice, StartPlan
-from treadctl.safety.stopping import StopPlan, plan_stop
-from treadctl.safety.watchdog import Clocks, deadlines, overdue, still_belt_problem
+from treadctl.safety.state import InFlight, StartPlan
+from treadctl.safety.watchdog import Clocks, deadlines, overdue
 
 
 @dataclass(slots=True)
-class Governor:
+class Governor(BeltObservations, HeartRateReaction):
     """The sans-IO governor. One instance per treadmill connection lifetime (or longer)."""
-
-    info: DeviceInfo
-    limits: L.Limits = field(default_factory=L.Limits)
-    connected: bool = True
-    phase: Phase = Phase.STOPPED
-    latch: LatchReason | None = None
-    profile_cap: int | None = None
-    belt_speed: int | None = None
-    belt_incline: int | None = None
-    last_reading_at: float | None = None
-    running_since: float | None = None
-    _speed: Axis = field(default_factory=Axis)
-    _incline: Axis = field(default_factory=Axis)
-    _stop: StopPlan | None = None
-    _start: StartPlan | None = None
-    _in_flight: InFlight | None = None
-    _notices: list[Notice] = field(default_factory=list)
-    _control: ControlSession = field(default_factory=ControlSession)
-    _manual: ManualSpeedRules = field(default_factory=ManualSpeedRules)
-    heart_rate: HeartRateGuard | None = None
-    """The heart-rate guard; None without a heart-rate source (then nothing changes)."""
-    _hr_hold: str | None = None
-    _hr_hold_kind: str | None = None
-    _hr_bpm: int | None = None
-    _hr_stop: tuple[float, str] | None = None
-    _hr_deadline: float | None = None
 
     def __post_init__(self) -> None:
         self.set_device(self.info)
@@ -140,49 +107,6 @@ class Governor:
             self._note(now, "cap below the device minimum: stopping the belt")
         elif self._speed.target is not None:
             self._speed.target = min(self._speed.target, grid_cap)
-
-    @property
-    def speed_cap(self) -> int:
-        """Effective speed cap (0.01 km/h) before device rounding."""
-        cap = self.limits.speed_cap
-        if self.profile_cap is not None:
-            cap = min(cap, self.profile_cap)
-        return cap
-
-    @property
-    def incline_cap(self) -> int:
-        return self.limits.incline_cap
-
-    @property
-    def overspeed_threshold(self) -> int:
-        """Reported speeds above this stop the belt: the cap plus one device increment."""
-        rng = self.info.speed_range
-        return self.speed_cap + (rng.increment if rng is not None else 10)
-
-    def state(self) -> GovernorState:
-        return GovernorState(
-            phase=self.phase,
-            latch=self.latch,
-            connected=self.connected,
-            control=self._control.has_control,
-            speed_cap=self.speed_cap,
-            incline_cap=self.incline_cap,
-            target_speed=self._speed.target,
-            commanded_speed=self._speed.commanded,
-            belt_speed=self.belt_speed,
-            target_incline=self._incline.target,
-            commanded_incline=self._incline.commanded,
-            belt_incline=self.belt_incline,
-            last_reading_at=self.last_reading_at,
-            running_since=self.running_since,
-            heart_rate_hold=self._hr_hold,
-            heart_rate_bpm=self._hr_bpm,
-            heart_rate_hold_kind=self._hr_hold_kind,
-        )
-
-    def drain_notices(self) -> list[Notice]:
-        notices, self._notices = self._notices, []
-        return notices
 
     # ----------------------------------------------------------------- explicit requests
 
@@ -273,147 +197,6 @@ class Governor:
         self._require_active("set incline")
         self._incline.target = target
         return target
-
-    def stop(self, now: float, *, pause: bool = False, reason: str = "stop requested") -> None:
-        """Stop (or pause) the belt. Always accepted; a person's stop is not a safety latch."""
-        self._stop = plan_stop(self._stop, pause=pause, reason=reason)
-        self._start = None
-        self._speed.target = None
-        self._incline.target = None
-        self._to(PhaseEvent.STOP)
-
-    def emergency_stop(self, now: float) -> None:
-        """Stop now, ahead of anything queued, and latch. A Stop is sent even if the belt
-        looks still: a person asked for it."""
-        self._latch(LatchReason.EMERGENCY_STOP, now, "emergency stop requested")
-        self._stop = StopPlan(pause=False, reason="emergency stop")
-        self._to(PhaseEvent.EMERGENCY_STOP)
-
-    # ----------------------------------------------------------------- observations
-
-    def observe(self, obs: Observation) -> None:
-        """Feed one reading or event (in arrival order)."""
-        if isinstance(obs, Reading):
-            self._observe_reading(obs)
-        else:
-            self._observe_event(obs)
-
-    def _observe_reading(self, r: Reading) -> None:
-        self.last_reading_at = r.at
-        if r.incline is not None:
-            self.belt_incline = r.incline
-        if r.speed is None:
-            return
-        self.belt_speed = r.speed
-        if r.speed > self.overspeed_threshold and self.latch is not LatchReason.OVERSPEED:
-            self._latch(
-                LatchReason.OVERSPEED,
-                r.at,
-                f"belt reports {r.speed} > cap {self.speed_cap} + one increment",
-            )
-            return
-        if self.phase == Phase.STARTING and self._start is not None:
-            if self._start.start_sent_at is not None and r.speed > 0:
-                self._to(PhaseEvent.BELT_MOVED)
-                self.running_since = r.at
-                self._manual.belt_moving(r.at)
-                self._start = None
-                # Ramp and the speed/incline minute count from the moment the belt moves.
-                self._speed.last_write_at = r.at
-                self._speed.last_raise_at = r.at
-                self._note(r.at, f"belt moving at {r.speed}")
-        elif self.phase == Phase.STOPPING and r.speed == 0 and self._stop is None:
-            self._to(PhaseEvent.BELT_STILL)
-            self.running_since = None
-
-    def _observe_event(self, e: DeviceEvent) -> None:
-        if e.kind == EventKind.CONNECTED:
-            self.connected = True
-            self._control.withdraw()  # a new connection holds no control permission
-            self._note(e.at, "connected")
-            return
-        if e.kind == EventKind.DISCONNECTED:
-            self.connected = False
-            self._control.withdraw()
-        status = STATUS_OF_EVENT.get(e.kind)
-        # Our own procedure's echo: tagged by the link (which also sees what it sends on its
-        # own, e.g. the idle Reset), or recognised from the commands sent here.
-        echo = e.echo
-        if status is not None:
-            echo = self._control.status(status, e.at).echo_of is not None or echo
-        if e.kind == EventKind.TARGET_SPEED_CHANGED and e.value is not None:
-            if e.value > self.speed_cap and self.latch is not LatchReason.OVERSPEED:
-                self._latch(LatchReason.OVERSPEED, e.at, f"device target {e.value} above cap")
-            return
-        reason = LATCH_FOR_EVENT.get(e.kind)
-        if reason is not None and echo:
-            self._note(e.at, f"{e.kind.value} status is the echo of our own command")
-            reason = None
-        if reason is not None:
-            self._latch(reason, e.at, f"device event {e.kind.value}")
-        if e.kind == EventKind.DISCONNECTED:
-            self.belt_speed = None  # unknown until a reading on the next connection
-
-    # ----------------------------------------------------------------- heart rate
-
-    def observe_heart_rate(self, item: HeartRateItem) -> None:
-        """Feed one heart-rate sample or sensor status (nothing happens without a guard)."""
-        if self.heart_rate is not None:
-            self.heart_rate.observe(item)
-
-    def _check_heart_rate_start(self, now: float) -> None:
-        """docs/heart-rate.md: no start while the heart rate is at or above the hard limit."""
-        guard = self.heart_rate
-        if guard is None:
-            return
-        verdict = guard.verdict(now)
-        if verdict.stop or (verdict.bpm is not None and verdict.bpm >= guard.limits.hard_bpm):
-            why = verdict.text if verdict.stop else f"heart rate {verdict.bpm} bpm"
-            raise HeartRateRefusal("start", f"{why} (hard limit {guard.limits.hard_bpm} bpm)")
-
-    def _check_heart_rate(self, now: float) -> None:
-        """docs/heart-rate.md: hold increases while the guard says so; at the hard limit ramp
-        down (at most RAMP_DOWN_MAX_S), then latch, which stops the belt."""
-        guard = self.heart_rate
-        if guard is None:
-            # No guard (any more): nothing of a former one may linger.
-            if self._hr_hold is not None:
-                self._note(now, "heart-rate hold ended (no heart-rate guard)")
-            self._hr_hold = self._hr_hold_kind = self._hr_bpm = None
-            self._hr_stop = self._hr_deadline = None
-            return
-        verdict = guard.verdict(now)
-        self._hr_bpm = verdict.bpm
-        hold = verdict.text if verdict.hold is not None else None
-        kind = verdict.hold.value if verdict.hold is not None else None
-        if kind != self._hr_hold_kind:  # a notice per change of kind, not per new bpm value
-            self._note(now, f"heart-rate hold: {hold}" if hold else "heart-rate hold ended")
-        self._hr_hold, self._hr_hold_kind = hold, kind
-        self._hr_deadline = guard.next_deadline(now)
-        if self.latch is not None or self.phase not in (Phase.STARTING, Phase.RUNNING):
-            self._hr_stop = None
-            return
-        if verdict.stop and self._hr_stop is None:
-            self._hr_stop = (now, verdict.text)
-            self._note(now, f"{verdict.text}: ramping down, then stopping")
-        if self._hr_stop is None:
-            return
-        since, why = self._hr_stop
-        rng, commanded = self.info.speed_range, self._speed.commanded
-        if (
-            self.phase != Phase.RUNNING
-            or rng is None
-            or commanded is None
-            or commanded <= rng.minimum
-            or now - since >= RAMP_DOWN_MAX_S
-        ):
-            self._hr_stop = None
-            self._latch(LatchReason.HEART_RATE, now, why)
-            return
-        self._speed.target = rng.minimum
-        irng = self.info.incline_range
-        if self._incline.target is not None and irng is not None:
-            self._incline.target = irng.minimum
 
     # ----------------------------------------------------------------- deciding
 
@@ -582,52 +365,3 @@ class Governor:
             if plan is not None:
                 waits.append(plan)
         return self._wait(*waits)
-
-    def _latch(self, reason: LatchReason, now: float, why: str) -> None:
-        first = self.latch is None
-        self.latch = reason if first or reason is LatchReason.OVERSPEED else self.latch
-        belt_may_move = self.phase != Phase.STOPPED or bool(self.belt_speed)
-        self._start = None
-        self._speed.target = None
-        self._incline.target = None
-        if reason not in DEVICE_STOPPED and belt_may_move:
-            # A fresh plan: a new safety reason is tried at once, with fresh attempts.
-            self._stop = StopPlan(pause=False, reason=f"safety: {reason.value}")
-        if self.belt_speed == 0:
-            self._to(PhaseEvent.LATCH_STILL)
-        elif self.belt_speed is None:
-            self._to(PhaseEvent.LATCH_UNKNOWN)
-        else:
-            self._to(PhaseEvent.LATCH_MOVING)
-        self._notices.append(Notice(now, why, reason))
-
-    def _to(self, event: PhaseEvent) -> None:
-        """The one place the phase changes: the phase table (``treadctl.safety.phases``)."""
-        self.phase = next_phase(self.phase, event)
-
-    def _note(self, now: float, what: str) -> None:
-        self._notices.append(Notice(now, what))
-
-    def _speed_range(self) -> SpeedRange:
-        rng = self.info.speed_range
-        if rng is None:
-            raise NotSupportedError("speed")
-        return rng
-
-    def _grid_cap(self) -> int | None:
-        rng = self.info.speed_range
-        return None if rng is None else fit_down(self.speed_cap, rng)
-
-    def _still_belt_problem(self, now: float) -> str | None:
-        return still_belt_problem(self.last_reading_at, self.belt_speed, self.limits, now)
-
-    def _require_still_belt(self, now: float, action: str) -> None:
-        problem = self._still_belt_problem(now)
-        if problem is not None:
-            raise BeltStateError(action, self.phase.value, problem)
-
-    def _require_active(self, action: str) -> None:
-        if self.latch is not None:
-            raise LatchedError(self.latch.value)
-        if self.phase not in (Phase.STARTING, Phase.RUNNING):
-            raise BeltStateError(action, self.phase.value)
