@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from treadctl.cli.main import EXIT_OK, EXIT_USAGE
+from treadctl.cli.refusals import load_config_or_fail
 
 if TYPE_CHECKING:
-    from treadctl.config import Config
+    pass
 
 _CONFIG_HELP = (
     "configuration file (default: /etc/treadctl/config.toml if it exists; "
@@ -55,20 +56,10 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=_show)
 
 
-def _load(args: argparse.Namespace) -> Config | None:
-    from treadctl.config import ConfigError, load_config  # noqa: PLC0415 - keep --help fast
-
-    try:
-        return load_config(args.config)
-    except ConfigError as exc:
-        print(f"treadctl: {exc}", file=sys.stderr)
-        return None
-
-
 def _check(args: argparse.Namespace) -> int:
     from treadctl.config import DEFAULT_CONFIG_PATH  # noqa: PLC0415
 
-    config = _load(args)
+    config = load_config_or_fail(args.config)
     if config is None:
         return EXIT_USAGE
     source = args.config or DEFAULT_CONFIG_PATH
@@ -113,7 +104,7 @@ def _check(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from treadctl.config.render import to_json, to_toml  # noqa: PLC0415
 
-    config = _load(args)
+    config = load_config_or_fail(args.config)
     if config is None:
         return EXIT_USAGE
     sys.stdout.write(to_json(config) if args.format == "json" else to_toml(config))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from treadctl.cli.main import EXIT_ABORTED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from treadctl.cli.refusals import fail, load_config_or_fail
 
 DEFAULT_DEMO_SPEEDUP = 20.0
 DEMO_PATHS = (
@@ -109,16 +110,6 @@ def register(sub: Any) -> None:
     status.set_defaults(handler=_status)
 
 
-def _load(path: Path | None) -> Any:
-    from treadctl.config.load import ConfigError, load_config  # noqa: PLC0415
-
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        print(f"treadctl: {exc}", file=sys.stderr)
-        return None
-
-
 def _logging(config: Any, *, quiet_console: bool = False) -> None:
     from treadctl.log import configure_logging  # noqa: PLC0415
 
@@ -127,7 +118,7 @@ def _logging(config: Any, *, quiet_console: bool = False) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     if config is None:
         return EXIT_USAGE
     _logging(config)
@@ -157,7 +148,7 @@ def _demo(args: argparse.Namespace) -> int:
     from treadctl.log import configure_logging  # noqa: PLC0415
 
     if not args.speedup >= 1:
-        print("treadctl: --speedup must be >= 1", file=sys.stderr)
+        fail("--speedup must be >= 1")
         return EXIT_USAGE
     configure_logging("WARNING", "console", stream=sys.stderr)
     if args.sessions is not None:
@@ -209,7 +200,7 @@ def _demo_journey(args: argparse.Namespace) -> int:
     from treadctl.daemon.demo_journey import DEFAULT_SPEEDUP, run_journey_demo  # noqa: PLC0415
 
     if not 1 <= args.sessions <= 20:
-        print("treadctl: --sessions must be within 1..20", file=sys.stderr)
+        fail("--sessions must be within 1..20")
         return EXIT_USAGE
     speedup = DEFAULT_SPEEDUP if args.speedup == DEFAULT_DEMO_SPEEDUP else args.speedup
 
@@ -239,13 +230,13 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 
 def _session_start(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     if config is None:
         return EXIT_USAGE
     devices = {d.id: d for d in config.devices}
     device_id = args.device or (next(iter(devices)) if len(devices) == 1 else None)
     if device_id is None or device_id not in devices:
-        print(f"treadctl: choose a device with --device ({', '.join(devices)})", file=sys.stderr)
+        fail(f"choose a device with --device ({', '.join(devices)})")
         return EXIT_USAGE
     speedup = devices[device_id].speedup if args.speedup is None else args.speedup
     if speedup != 1.0 and not devices[device_id].simulator:
@@ -257,7 +248,7 @@ def _session_start(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if not speedup >= 1:
-        print("treadctl: --speedup must be >= 1", file=sys.stderr)
+        fail("--speedup must be >= 1")
         return EXIT_USAGE
     from treadctl.daemon.demo import profile_argument  # noqa: PLC0415
 
@@ -279,7 +270,7 @@ def _session_start(args: argparse.Namespace) -> int:
             _session_main(config, device_id, profile, following=args.profile is None, person=person)
         )
     except* AlreadyRunningError as group:
-        print(f"treadctl: {group.exceptions[0]}", file=sys.stderr)
+        fail(str(group.exceptions[0]))
     return EXIT_FAILED
 
 
@@ -344,11 +335,11 @@ async def _session_main(
 
 
 def _status(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_config_or_fail(args.config)
     if config is None:
         return EXIT_USAGE
     if not config.mqtt.enabled:
-        print("treadctl: MQTT is not enabled in the configuration", file=sys.stderr)
+        fail("MQTT is not enabled in the configuration")
         return EXIT_USAGE
     states = asyncio.run(_read_states(config, args.timeout))
     for device in config.devices:

@@ -3,8 +3,9 @@
 The ``history`` command is one parser whose actions come from the modules named in
 ``HISTORY_MODULES``; each exposes ``register_history(actions)`` (``actions`` is the
 subparsers object of ``history``) and keeps heavy imports inside its handlers. The helpers
-here open the history store the same way for every action: ``--history-url`` if given, else
-the configuration's (``[history] url`` or the SQLite file in the state directory).
+here open the history store the same way for every action (``read_store``): ``--history-url``
+if given, else the configuration's (``[history] url`` or the SQLite file in the state
+directory).
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from treadctl.cli.config_cmd import add_config_argument
+from treadctl.cli.refusals import fail
 
 if TYPE_CHECKING:
     from treadctl.history.store import HistoryStore
+
+T = TypeVar("T")
 
 HISTORY_MODULES: tuple[str, ...] = ("treadctl.cli.history_view", "treadctl.cli.history_export")
 
@@ -75,8 +79,25 @@ def open_store(args: argparse.Namespace) -> HistoryStore:
         raise StoreUnavailableError(str(exc), EXIT_FAILED) from None
 
 
-def fail(message: str) -> None:
-    print(f"treadctl: {message}", file=sys.stderr)
+def read_store(args: argparse.Namespace, read: Callable[[HistoryStore], T]) -> T | int:
+    """``read(store)`` on the store the arguments name, the store closed after it; or, with the
+    reason printed, the exit code: the store's (StoreUnavailableError) or 1 when reading
+    failed (HistoryError). ``read`` must not return an int."""
+    from treadctl.cli.main import EXIT_FAILED  # noqa: PLC0415
+    from treadctl.history.store import HistoryError  # noqa: PLC0415
+
+    try:
+        store = open_store(args)
+    except StoreUnavailableError as exc:
+        fail(str(exc))
+        return exc.exit_code
+    try:
+        return read(store)
+    except HistoryError as exc:
+        fail(str(exc))
+        return EXIT_FAILED
+    finally:
+        store.close()
 
 
 def write_output(path: Path, data: bytes) -> None:

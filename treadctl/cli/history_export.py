@@ -17,15 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from treadctl.cli.history_cmd import (
-    StoreUnavailableError,
-    add_store_arguments,
-    fail,
-    open_store,
-    safe_name,
-    write_output,
-)
+from treadctl.cli.history_cmd import add_store_arguments, read_store, safe_name, write_output
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK
+from treadctl.cli.refusals import fail
 
 FORMAT_NAMES = ("fit", "tcx", "csv")
 
@@ -88,22 +82,9 @@ def _emit(data: bytes, out: str | None, default: str) -> int:
 
 def _session(args: argparse.Namespace) -> tuple[Any, Any] | int:
     """(record, samples) of the session named in the arguments, or an exit code."""
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
-
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
-        record = store.session(args.session_id)
-        samples = store.samples(args.session_id)
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
-    return record, samples
+    return read_store(
+        args, lambda store: (store.session(args.session_id), store.samples(args.session_id))
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -146,21 +127,17 @@ def _chart(args: argparse.Namespace) -> int:
 
 def _progress(args: argparse.Namespace) -> int:
     from treadctl.history.charts import progress_chart  # noqa: PLC0415
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
 
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
-        sessions = store.sessions(person_id=args.person_id)
-        changes = [(c.at, c.to_stage) for c in store.stage_changes(args.person_id)]
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
+    got = read_store(
+        args,
+        lambda store: (
+            store.sessions(person_id=args.person_id),
+            [(c.at, c.to_stage) for c in store.stage_changes(args.person_id)],
+        ),
+    )
+    if isinstance(got, int):
+        return got
+    sessions, changes = got
     if not sessions:
         fail(f"no sessions recorded for person {args.person_id!r}")
         return EXIT_FAILED

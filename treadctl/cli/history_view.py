@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from treadctl.cli.history_cmd import StoreUnavailableError, add_store_arguments, fail, open_store
-from treadctl.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from treadctl.cli.history_cmd import add_store_arguments, read_store
+from treadctl.cli.main import EXIT_OK, EXIT_USAGE
+from treadctl.cli.refusals import fail, load_config_or_fail
+
+if TYPE_CHECKING:
+    from treadctl.history.progression import Action
+    from treadctl.history.records import SessionRecord
+    from treadctl.history.store import HistoryStore
 
 
 def register_history(actions: Any) -> None:
@@ -46,20 +52,11 @@ def register_history(actions: Any) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
-
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
-        sessions = store.sessions(person_id=args.person, limit=args.limit)
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
+    sessions = read_store(
+        args, lambda store: store.sessions(person_id=args.person, limit=args.limit)
+    )
+    if isinstance(sessions, int):
+        return sessions
     if not sessions:
         print("no sessions recorded")
     for s in sessions:
@@ -76,22 +73,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
-
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
+    def read(store: HistoryStore) -> tuple[SessionRecord, int, Action | None]:
         s = store.session(args.session_id)
-        count = len(store.samples(s.id))
-        decision = store.decision_of(s.id)
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
+        return s, len(store.samples(s.id)), store.decision_of(s.id)
+
+    got = read_store(args, read)
+    if isinstance(got, int):
+        return got
+    s, count, decision = got
     print(f"session    {s.id}")
     print(f"person     {s.person_id}    treadmill {s.treadmill_id}")
     program = f"{s.program} stage {s.stage}" if s.program else "- (a single profile)"
@@ -128,7 +117,6 @@ def _show(args: argparse.Namespace) -> int:
 
 def _context(args: argparse.Namespace) -> Any:
     """(config, person id, program name, programs) for rate and stage."""
-    from treadctl.config import ConfigError, load_config  # noqa: PLC0415
     from treadctl.history.program import (  # noqa: PLC0415
         ProgramError,
         list_program_files,
@@ -138,10 +126,8 @@ def _context(args: argparse.Namespace) -> Any:
     from treadctl.history.recorder import DEFAULT_PERSON  # noqa: PLC0415
     from treadctl.workout.loader import list_profile_files, profile_dirs  # noqa: PLC0415
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        fail(str(exc))
+    config = load_config_or_fail(args.config)
+    if config is None:
         return None
     person_id, program_name = DEFAULT_PERSON, "retro-6-weeks"
     if config.people:
@@ -172,7 +158,6 @@ def _context(args: argparse.Namespace) -> Any:
 def _rate(args: argparse.Namespace) -> int:
     from treadctl.history import journey  # noqa: PLC0415
     from treadctl.history.records import Difficulty, InvalidRecordError, Rating  # noqa: PLC0415
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
 
     context = _context(args)
     if context is None:
@@ -184,20 +169,14 @@ def _rate(args: argparse.Namespace) -> int:
     except InvalidRecordError as exc:
         fail(str(exc))
         return EXIT_USAGE
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
-        outcome = journey.rate(
+    outcome = read_store(
+        args,
+        lambda store: journey.rate(
             store, programs, person=person, session_id=args.session_id, rating=rating, now=now
-        )
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
+        ),
+    )
+    if isinstance(outcome, int):
+        return outcome
     print(f"rated {outcome.session.id}: pain {args.pain}/10, {args.difficulty}")
     d = outcome.decision
     if d is not None:
@@ -206,25 +185,16 @@ def _rate(args: argparse.Namespace) -> int:
 
 
 def _stage(args: argparse.Namespace) -> int:
-    from treadctl.history.store import HistoryError  # noqa: PLC0415
-
     context = _context(args)
     if context is None:
         return EXIT_USAGE
     _config, person, program_name, programs = context
-    try:
-        store = open_store(args)
-    except StoreUnavailableError as exc:
-        fail(str(exc))
-        return exc.exit_code
-    try:
-        found = store.stage(person, program_name)
-        changes = store.stage_changes(person)
-    except HistoryError as exc:
-        fail(str(exc))
-        return EXIT_FAILED
-    finally:
-        store.close()
+    got = read_store(
+        args, lambda store: (store.stage(person, program_name), store.stage_changes(person))
+    )
+    if isinstance(got, int):
+        return got
+    found, changes = got
     program = programs.get(program_name)
     stage = found[0] if found else 1
     name = program.stage_name(stage) if program else f"stage {stage}"

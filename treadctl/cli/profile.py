@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from treadctl.cli.refusals import print_refused
 from treadctl.observations import InclineRange, SpeedRange
 from treadctl.safety.limits import Limits, LimitsError
 from treadctl.units import kmh_to_centi, percent_to_deci
@@ -134,17 +135,13 @@ def _check(args: argparse.Namespace) -> int:
             profile = load_profile(path, limits=limits)
         except ProfileError as exc:
             failed += 1
-            print(f"FAIL {path}")
-            for problem in exc.problems:
-                print(f"  {problem}")
+            print_refused(path, exc.problems)
             continue
         problems = check_profile_for_device(profile, rng, incline) if rng is not None else []
         problems += check_cues(profile, args.speech_rate, measure)
         if problems:
             failed += 1
-            print(f"FAIL {path} (on this treadmill)")
-            for problem in locate(problems, path):
-                print(f"  {problem}")
+            print_refused(path, locate(problems, path), " (on this treadmill)")
             continue
         print(f"ok   {path} ({profile.name}, {profile.duration_s // 60} min)")
     print(f"{len(files) - failed} ok, {failed} refused")

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK
+from treadctl.cli.refusals import fail, print_refused
 
 
 def register(subparsers: Any) -> None:
@@ -61,9 +61,7 @@ def _check(args: argparse.Namespace) -> int:
             program = load_program(path, profile_exists=exists)
         except ProgramError as exc:
             failed += 1
-            print(f"FAIL {path}")
-            for problem in exc.problems:
-                print(f"  {problem}")
+            print_refused(path, exc.problems)
             continue
         print(f"ok   {path} ({program.name}: {len(program.stages)} stages)")
     return EXIT_FAILED if failed else EXIT_OK
@@ -98,14 +96,14 @@ def _show(args: argparse.Namespace) -> int:
             find_program(args.name, program_dirs(args.dir)), profile_exists=_profile_exists(args)
         )
     except (ProgramError, ProgramNotFoundError) as exc:
-        print(f"treadctl: {exc}", file=sys.stderr)
+        fail(str(exc))
         return EXIT_FAILED
     print(f"{program.name}: {program.description}")
     for index, stage in enumerate(program.stages, start=1):
         try:
             profile = load_profile(find_profile(stage.profile, profile_dirs(args.profiles_dir)))
         except ProfileError as exc:
-            print(f"treadctl: {exc}", file=sys.stderr)
+            fail(str(exc))
             return EXIT_FAILED
         back = sum(s.duration for s in profile.segments if s.kind == SegmentKind.BACKWARD)
         fastest = max(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from treadctl.cli.refusals import fail
 
 DEFAULT_TEXT = "Starting in 3, 2, 1."
 
@@ -56,7 +56,7 @@ def _say(args: argparse.Namespace) -> int:
         try:
             config = load_config(args.config)
         except ConfigError as exc:
-            print(f"treadctl: {exc}", file=sys.stderr)
+            fail(str(exc))
             return EXIT_USAGE
         speech, state_dir = config.speech, config.state_dir
     else:
@@ -83,7 +83,7 @@ def _say(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run())
     except SpeechError as exc:
-        print(f"treadctl: {exc}", file=sys.stderr)
+        fail(str(exc))
         return EXIT_FAILED
     if speaker.player is None:
         reason = "--render-only" if args.render_only else _no_player(speech.player)
