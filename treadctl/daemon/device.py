@@ -8,6 +8,9 @@ The parts come from the adapters and the control layer; this module only wires t
 - commands (values from MQTT or the command line) go through :meth:`DeviceRuntime.handle`:
   arming first, then the session runner or the governed treadmill, never the link.
 
+The observation path is ``treadctl.daemon.device_observations`` and the commands are
+``treadctl.daemon.device_commands``; :class:`DeviceRuntime` combines them with the tasks below.
+
 Task layout (owned by :meth:`DeviceRuntime.run`, itself a task of the daemon's TaskGroup)::
 
     link TaskGroup: supervisor.run
@@ -27,8 +30,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -36,47 +37,25 @@ from typing import Protocol
 import structlog
 
 from treadctl.backoff import backoff_delay
-from treadctl.ble.diagnosis import LinkProblem
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
-from treadctl.ble.supervisor import LinkState, LinkStateEvent, ReconnectSupervisor
+from treadctl.ble.supervisor import ReconnectSupervisor
 from treadctl.clock import Clock
-from treadctl.commands import (
-    ArmingPolicy,
-    Command,
-    CommandResult,
-    EmergencyStop,
-    ErrorCode,
-    JsonValue,
-    Pause,
-    RateSession,
-    ReloadProfiles,
-    Resume,
-    SelectProfile,
-    SetIncline,
-    SetSpeed,
-    SkipSegment,
-    StartNext,
-    StartProfile,
-    Stop,
-    needs_arming,
-)
+from treadctl.commands import ArmingPolicy, JsonValue
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.session import REST_OVER, ProfileRefusedError, SessionRunner
+from treadctl.control.session import REST_OVER, SessionRunner
 from treadctl.control.session_states import TERMINAL, SessionSnapshot, SessionState
+from treadctl.daemon.device_commands import DeviceCommands
+from treadctl.daemon.device_observations import DeviceObservations
 from treadctl.daemon.heart_rate import HeartRateFeed
 from treadctl.daemon.link_report import FailureLog
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.errors import TreadctlError
-from treadctl.history.recorder import DEFAULT_PERSON, PlannedStart, SessionOwner
-from treadctl.observations import DeviceEvent, Reading
-from treadctl.safety.errors import LimitExceededError
-from treadctl.safety.events import PUBLISHED_EVENTS, SAFETY_EVENTS
+from treadctl.history.recorder import DEFAULT_PERSON, SessionOwner
+from treadctl.observations import Reading
 from treadctl.safety.heart_rate import HeartRateLimits
 from treadctl.safety.limits import Limits
 from treadctl.safety.phases import Phase
-from treadctl.workout.check import Problem
-from treadctl.workout.loader import ProfileNotFoundError
 from treadctl.workout.summary import SessionSummary
 
 REST_OVER_REASON = REST_OVER
@@ -86,23 +65,6 @@ STOP_DEADLINE_S = 15.0
 """How long a shutdown waits for the belt to report standstill after Stop. A real pad runs down
 at about 0.3 km/h per second (docs/references.md#ftms-devices), so 4.0 km/h (the absolute cap) needs
 ~13 s."""
-
-
-class UnknownPersonError(TreadctlError):
-    """A command names a person who is not in ``[[people]]`` (``person`` None: it names
-    nobody and there is no default person)."""
-
-    def __init__(self, person: str | None, known: list[str]) -> None:
-        self.person = person
-        names = ", ".join(known) or "none"
-        if person is None:
-            text = (
-                f"no default person: several are configured ({names}) and none is the default; "
-                "name one, or set default = true on one"
-            )
-        else:
-            text = f"no person {person!r} is configured (known: {names})"
-        super().__init__(text)
 
 
 def _anyone(person: str | None) -> str:
@@ -147,7 +109,7 @@ class SessionResult:
     summary: SessionSummary
 
 
-class DeviceRuntime:
+class DeviceRuntime(DeviceObservations, DeviceCommands):
     """Everything the daemon runs for one treadmill."""
 
     def __init__(
@@ -293,107 +255,6 @@ class DeviceRuntime:
             async with asyncio.timeout(STOP_DEADLINE_S):
                 await self.governed.wait_stopped()
 
-    async def _pump(self, sink: DeviceSink | None) -> None:
-        async for item in self.supervisor.observations():
-            if isinstance(item, LinkStateEvent):
-                await self._link_state(item, sink)
-                continue
-            self.runner.observe(item)
-            if isinstance(item, Reading):
-                self.last_reading = item
-                if self.heart_rate is not None:
-                    self.heart_rate.treadmill_reading(item)
-            if isinstance(item, Reading) and self.link_up:
-                self.reading.set()
-            if isinstance(item, Reading) and not self._first_reading_seen:
-                self._first_reading_seen = True
-                await self._found_moving(item, sink)
-            if isinstance(item, DeviceEvent):
-                await self._device_event(item, sink)
-            elif sink is not None:
-                await sink.telemetry(self.id, item)
-            for notice in self.governed.drain_notices():
-                self._emit("governor", what=notice.what, latch=notice.latch)
-                reaction = SAFETY_EVENTS[notice.latch] if notice.latch is not None else None
-                if reaction is not None and self.cues is not None:
-                    self.cues.safety(self.id, reaction.reason.value)
-                if reaction is not None and reaction.disarms:
-                    self.arming.safety_event(reaction.reason.value)
-                if reaction is not None and reaction.published and sink is not None:
-                    await sink.event(
-                        self.id, reaction.reason.value, notice.what, {"source": "governor"}
-                    )
-            self._changed.set()
-
-    async def _found_moving(self, reading: Reading, sink: DeviceSink | None) -> None:
-        """The first reading of this process shows a moving belt that no session of ours
-        drives: treadctl was restarted (or killed) under a running belt. As after a disconnect
-        (docs/safety.md, "Reactions"): Request Control + Stop, and remote control must be armed
-        again. Nothing is restarted or re-applied."""
-        if not reading.speed or self.runner.state != SessionState.IDLE:
-            return
-        reason = "belt moving when treadctl started (restart)"
-        self.governed.stop(reason=reason)
-        self.arming.safety_event("restart")
-        self._emit("restart_stop", speed_kmh=reading.speed / 100)
-        if self.cues is not None:
-            self.cues.safety(self.id, "restart_stop")
-        if sink is not None:
-            await sink.event(self.id, "restart_stop", reason, {"speed_kmh": reading.speed / 100})
-
-    async def _link_state(self, event: LinkStateEvent, sink: DeviceSink | None) -> None:
-        up = event.state == LinkState.CONNECTED
-        if event.state == LinkState.DISCONNECTED and event.problem is not None:
-            self._report_failure(event.problem, event.retry_in_s)
-        if up and self._failures.attempts:
-            self._emit("link_recovered", failed_attempts=self._failures.recovered())
-        if up:
-            self.link_error = None
-        if up != self.link_up:
-            self.link_up = up
-            self._emit("link", state=event.state.value, reason=event.reason)
-            if up:
-                self.connected.set()
-            else:
-                self.connected.clear()
-                self.reading.clear()
-            if sink is not None:
-                await sink.availability(self.id, up)
-        self._changed.set()
-
-    def _report_failure(self, problem: LinkProblem, retry_in_s: float | None) -> None:
-        """A failed attempt (or a dropped link): remembered for the state, logged when due."""
-        self.link_error = problem.message
-        if problem.code == "link_lost" and self.link_up:
-            return  # the "link" line below says it, with the reason
-        # Real time, not the device clock (which a simulator's speedup compresses).
-        line = self._failures.failed(time.monotonic(), problem.message)
-        if line is None:
-            return
-        self._emit(
-            "link_failed",
-            level="warning",
-            problem=problem.code,
-            error=problem.message,
-            attempts=line.attempts,
-            unlogged=line.unlogged,
-            retry_in_s=None if retry_in_s is None else round(retry_in_s, 1),
-        )
-
-    async def _device_event(self, event: DeviceEvent, sink: DeviceSink | None) -> None:
-        if event.echo:
-            # Our own procedure echoed by the device (Stop, Pause, the link's idle Reset): not a
-            # person at the console, so neither a reason to disarm nor a safety event to publish
-            # (the governor does not latch on it either).
-            self._emit("device_echo", kind=event.kind.value, detail=event.detail)
-            return
-        if self.arming.observe(event):
-            self._emit("disarmed", reason=event.kind.value)
-        if event.kind in PUBLISHED_EVENTS:
-            self._emit("device_event", kind=event.kind.value, detail=event.detail)
-            if sink is not None:
-                await sink.event(self.id, event.kind.value, event.detail, {})
-
     async def _sessions(self, sink: DeviceSink | None) -> None:
         while True:
             await self._session_started.wait()
@@ -422,7 +283,7 @@ class DeviceRuntime:
             await sink.state(self)
             await self._changed.wait()
 
-    # ----------------------------------------------------------------- commands
+    # ----------------------------------------------------------------- reporting
 
     def _emit(self, event: str, **fields: object) -> None:
         """One log line about this treadmill: its id, and the session's while one is on."""
@@ -432,173 +293,6 @@ class DeviceRuntime:
 
     def snapshot(self) -> SessionSnapshot:
         return self.runner.snapshot()
-
-    def handle_local(self, command: Command) -> CommandResult:
-        """A command from a person at the treadmill's own terminal (``treadctl session``,
-        the demo): the same path as :meth:`handle` minus remote arming."""
-        return self.handle(command, local=True)
-
-    def handle(
-        self, command: Command, *, local: bool = False, plan: PlannedStart | None = None
-    ) -> CommandResult:
-        """Decide and act on one command (synchronously: the governor's sender does the I/O).
-
-        Remote commands (``local=False``, from MQTT) that can move the belt need arming.
-        ``plan``: for :class:`StartNext`, the stage the daemon looked up in the history."""
-        now = self.clock.now()
-        if isinstance(command, EmergencyStop):
-            self.arming.admit(command, now)
-            self.runner.emergency_stop()
-            self._emit("emergency_stop")
-            if self.cues is not None:
-                self.cues.safety(self.id, "emergency_stop")
-            self._changed.set()
-            return CommandResult.success({"stopping": True})
-        refused = None if local else self.arming.admit(command, now)
-        if refused is not None:
-            self._changed.set()
-            return refused
-        if needs_arming(command) and not self.link_up:
-            return CommandResult.failure(
-                ErrorCode.LINK_DOWN, "the treadmill is not connected; nothing is queued"
-            )
-        try:
-            result = self._execute(command, plan)
-        except UnknownPersonError as exc:
-            result = CommandResult.failure(ErrorCode.UNKNOWN_PERSON, str(exc))
-        except ProfileNotFoundError as exc:
-            result = CommandResult.failure(ErrorCode.UNKNOWN_PROFILE, str(exc))
-        except LimitExceededError as exc:
-            result = CommandResult.failure(ErrorCode.OVER_CAP, str(exc))
-        except ProfileRefusedError as exc:
-            over = any(_cap_problem(p) for p in exc.problems)
-            result = CommandResult.failure(
-                ErrorCode.OVER_CAP if over else ErrorCode.REFUSED, str(exc)
-            )
-        except TreadctlError as exc:
-            result = CommandResult.failure(ErrorCode.REFUSED, str(exc))
-        if not result.ok and result.error is not None:
-            self.last_error = result.error.message
-        self._changed.set()
-        return result
-
-    def _execute(self, command: Command, plan: PlannedStart | None) -> CommandResult:
-        if isinstance(command, StartProfile):
-            name = command.profile or self.selected_profile
-            if name is None:
-                return CommandResult.failure(
-                    ErrorCode.UNKNOWN_PROFILE, "no profile given and none selected"
-                )
-            person = command.options.get("person")
-            owner = SessionOwner(self.people(person if isinstance(person, str) else None))
-            self.start_profile(name, owner)
-            return CommandResult.success({"profile": name, "person": owner.person})
-        if isinstance(command, StartNext):
-            return self._start_next(plan)
-        if isinstance(command, RateSession):
-            return CommandResult.failure(
-                ErrorCode.REFUSED, "ratings are stored by the daemon's history, not a treadmill"
-            )
-        if isinstance(command, SelectProfile):
-            self.catalog.get(command.profile)
-            self.selected_profile = command.profile
-            return CommandResult.success({"selected": command.profile})
-        if isinstance(command, Pause):
-            self.runner.pause()
-        elif isinstance(command, Resume):
-            self.runner.resume()
-        elif isinstance(command, Stop):
-            if self.runner.state in TERMINAL or self.runner.state == SessionState.IDLE:
-                self.governed.stop(reason="stop command")
-            else:
-                self.runner.stop()
-        elif isinstance(command, SetSpeed):
-            return self._set_speed(command)
-        elif isinstance(command, SetIncline):
-            return CommandResult.success(
-                {"target_percent": self.governed.set_incline(command.deci) / 10}
-            )
-        elif isinstance(command, SkipSegment):
-            self.runner.skip()
-        elif isinstance(command, ReloadProfiles):
-            report = self.catalog.reload()
-            data: dict[str, JsonValue] = {
-                "loaded": list(report.loaded),
-                "problems": list(report.problems),
-            }
-            return CommandResult.success(data)
-        return CommandResult.success({"session": self.runner.state.value})
-
-    def _set_speed(self, command: SetSpeed) -> CommandResult:
-        """A person's speed change; the governor applies every speed rule (``request_speed``).
-        During a session it holds until the next segment. A stopped belt is not started by
-        ``set_speed`` (start a profile or resume instead): starting is always explicit."""
-        cap = self.governed.state().speed_cap
-        if command.centi > cap:
-            # Refused, never clamped (safety rules); before the nudge rules, so the reply
-            # names the cap.
-            return CommandResult.failure(
-                ErrorCode.OVER_CAP,
-                f"{command.centi / 100:g} km/h is above the cap in force here ({cap / 100:g} km/h)",
-            )
-        if self.runner.state == SessionState.RUNNING:
-            target = self.runner.request_speed(command.centi)
-        elif self.governed.state().phase != Phase.RUNNING:
-            return CommandResult.failure(
-                ErrorCode.REFUSED,
-                "the belt is not running; start a profile (set_speed never starts the belt)",
-            )
-        else:
-            target = self.governed.request_speed(command.centi)
-        return CommandResult.success({"target_kmh": target / 100})
-
-    def _start_next(self, plan: PlannedStart | None) -> CommandResult:
-        if plan is None:
-            return CommandResult.failure(
-                ErrorCode.HISTORY_UNAVAILABLE,
-                "start_next needs the person's stage from the history",
-            )
-        self.start_profile(plan.profile, plan.owner)
-        return CommandResult.success(
-            {
-                "profile": plan.profile,
-                "person": plan.owner.person,
-                "program": plan.owner.program,
-                "stage": plan.owner.stage,
-                "stage_name": plan.stage_name,
-                "warnings": list(plan.warnings),
-            }
-        )
-
-    def start_profile(self, name: str, owner: SessionOwner | None = None) -> None:
-        """Arm and start a profile (an explicit start by a person). Raises on refusal."""
-        owner = owner or SessionOwner(self.people(None))
-        profile = self.catalog.get(name)
-        if self.heart_rate is not None:
-            self.heart_rate.begin(owner.person)
-        self.runner.arm(profile)
-        self.runner.start()
-        self.session_id = f"{name}-{secrets.token_hex(4)}"
-        self.owner = owner
-        self.selected_profile = name
-        self._session_started.set()
-        self.session_over.clear()
-        self.session_begun.set()
-        self._emit("session_start", profile=name, person=owner.person, stage=owner.stage)
-        if self.cues is not None:
-            self.cues.session_started(self.id)
-
-    def resume_after_rest(self) -> None:
-        """The person presses resume (used by the demo, which plays the person)."""
-        self.runner.resume()
-
-
-def _cap_problem(problem: Problem) -> bool:
-    """A profile problem that is about a speed cap (the profile's cap or a segment's speed above
-    the caps in force), as opposed to its shape or the device's range."""
-    return problem.field == ("cap_kmh",) or (
-        bool(problem.field) and problem.field[-1] == "speed_kmh" and " cap " in problem.reason
-    )
 
 
 def summary_json(summary: SessionSummary) -> dict[str, JsonValue]:

@@ -27,7 +27,8 @@ from treadctl.commands import (
 )
 from treadctl.config.model import Config
 from treadctl.config.people import PersonConfig
-from treadctl.daemon.device import DeviceRuntime, DeviceSink, UnknownPersonError
+from treadctl.daemon.device import DeviceRuntime, DeviceSink
+from treadctl.daemon.device_commands import UnknownPersonError
 from treadctl.daemon.profiles import ProfileCatalog
 from treadctl.daemon.recording import SessionRecording
 from treadctl.history import journey
