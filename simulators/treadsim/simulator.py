@@ -13,8 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Any, TextIO
 
 from bumble import hci
 from bumble.device import Connection, Device
@@ -40,6 +39,7 @@ from simulators.treadsim.model import (
     TrainingChanged,
     Treadmill,
 )
+from simulators.treadsim.peripheral import Peripheral, advertise, link_controller, power_off
 from simulators.treadsim.presets import Preset, load_preset
 from simulators.treadsim.quirks import Quirk
 from simulators.treadsim.state import ClientSession, SimState
@@ -60,7 +60,7 @@ RADIO_SCHEMES = ("usb", "pyusb", "hci-socket", "serial")
 """HCI specs naming a real controller: the simulator's own device runs on it."""
 
 
-class Simulator(ControlPointServer, ConsoleAndFaults):
+class Simulator(ControlPointServer, ConsoleAndFaults, Peripheral):
     """An FTMS treadmill on Bumble. See the module docstring and docs/simulator.md."""
 
     def __init__(
@@ -113,22 +113,6 @@ class Simulator(ControlPointServer, ConsoleAndFaults):
         """The simulated heart-rate strap (a second peripheral on ``link``), if requested."""
 
     # ================================================================ lifecycle
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stack.aclose()
-
     async def _start(self) -> None:
         if self._radio is not None:
             self._radio_transport = await open_transport(self._radio)
@@ -136,9 +120,8 @@ class Simulator(ControlPointServer, ConsoleAndFaults):
             source, sink = self._radio_transport.source, self._radio_transport.sink
             host = Host(controller_source=source, controller_sink=sink)
         else:
-            own = SimController("treadsim", link=self.link)
+            own = link_controller(self._stack, self.link, "treadsim")
             self.controllers.append(own)
-            self._stack.callback(self._detach, own)
             host = Host(own, AsyncPipeSink(own))
         device = Device(name=self.name, address=hci.Address(self.address), host=host)
         self.device = device
@@ -176,9 +159,8 @@ class Simulator(ControlPointServer, ConsoleAndFaults):
 
     async def _expose_one(self, spec: str) -> None:
         scheme = spec.partition(":")[0]
-        controller = SimController(f"hci{len(self.controllers)}", link=self.link)
+        controller = link_controller(self._stack, self.link, f"hci{len(self.controllers)}")
         self.controllers.append(controller)
-        self._stack.callback(self._detach, controller)
         if scheme in SERVER_SCHEMES:
             server = await self._stack.enter_async_context(HciServer(controller, spec))
             self.servers.append(server)
@@ -191,20 +173,12 @@ class Simulator(ControlPointServer, ConsoleAndFaults):
         transport.source.set_packet_sink(controller)
         controller.host = transport.sink
 
-    def _detach(self, controller: SimController) -> None:
-        controller.on_host_lost()
-        if controller in self.link.controllers:
-            self.link.remove_controller(controller)
-
     async def _power_off(self) -> None:
         for session in list(self._sessions.values()):
             if session.task is not None:
                 session.task.cancel()
         self._sessions.clear()
-        if self.device is not None:
-            with contextlib.suppress(Exception):
-                await self.device.stop_advertising()
-            await self.device.power_off()
+        await power_off(self.device)
 
     def _cancel_tasks(self) -> None:
         for task in list(self._owned):
@@ -213,13 +187,7 @@ class Simulator(ControlPointServer, ConsoleAndFaults):
     async def _advertise(self) -> None:
         assert self.device is not None
         adv, scan = wire.advertising_data(self.preset, self.name)
-        await self.device.start_advertising(
-            auto_restart=True,
-            advertising_data=adv,
-            scan_response_data=scan,
-            advertising_interval_min=ADVERTISING_INTERVAL_MS[0],
-            advertising_interval_max=ADVERTISING_INTERVAL_MS[1],
-        )
+        await advertise(self.device, ADVERTISING_INTERVAL_MS, adv, scan)
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         assert self._tasks is not None

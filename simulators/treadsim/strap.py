@@ -21,8 +21,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from bumble import att, hci
 from bumble.core import AdvertisingData
@@ -33,8 +32,8 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from simulators.treadsim.actions import ActionResult
-from simulators.treadsim.controller import SimController
 from simulators.treadsim.heart import Heart, HeartParams
+from simulators.treadsim.peripheral import Peripheral, advertise, link_controller, power_off
 from simulators.treadsim.trace import Trace
 from treadctl.clock import Clock
 from treadctl.hrs import (
@@ -100,7 +99,7 @@ class StrapState:
         return asdict(self)
 
 
-class HeartRateStrap:
+class HeartRateStrap(Peripheral):
     """The strap device; ``async with`` powers it on ``link`` and runs it."""
 
     def __init__(
@@ -161,25 +160,8 @@ class HeartRateStrap:
         )
 
     # ================================================================ lifecycle
-    async def __aenter__(self) -> Self:
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stack.aclose()
-
     async def _start(self) -> None:
-        controller = SimController("strap", link=self.link)
-        self._stack.callback(self._detach, controller)
+        controller = link_controller(self._stack, self.link, "strap")
         device = Device(
             name=self.name,
             address=hci.Address(self.address),
@@ -198,16 +180,11 @@ class HeartRateStrap:
         device.on(device.EVENT_CONNECTION, self._on_connection)
         device.on("characteristic_subscription", lambda *_: self._wake.set())
         await device.power_on()
-        self._stack.push_async_callback(self._power_off)
+        self._stack.push_async_callback(power_off, device)
         tasks = await self._stack.enter_async_context(asyncio.TaskGroup())
         engine = tasks.create_task(self._engine())
         self._stack.callback(engine.cancel)
-        await device.start_advertising(
-            auto_restart=True,
-            advertising_data=self._advertising_data(),
-            advertising_interval_min=ADVERTISING_INTERVAL_MS[0],
-            advertising_interval_max=ADVERTISING_INTERVAL_MS[1],
-        )
+        await advertise(device, ADVERTISING_INTERVAL_MS, self._advertising_data())
         self.trace.record("strap_start", address=self.address, name=self.name)
 
     def _advertising_data(self) -> bytes:
@@ -223,17 +200,6 @@ class HeartRateStrap:
                 ]
             )
         )
-
-    def _detach(self, controller: SimController) -> None:
-        controller.on_host_lost()
-        if controller in self.link.controllers:
-            self.link.remove_controller(controller)
-
-    async def _power_off(self) -> None:
-        if self.device is not None:
-            with contextlib.suppress(Exception):
-                await self.device.stop_advertising()
-            await self.device.power_off()
 
     # ================================================================ engine
     async def _engine(self) -> None:
