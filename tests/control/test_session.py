@@ -8,7 +8,8 @@ import pytest
 
 from tests.control.fakes import PAD
 from tests.control.rig import Rig
-from treadctl.control.session import REST_OVER, STOPPED_BY_USER, ProfileRefusedError
+from treadctl.control.profile_fit import ProfileRefusedError
+from treadctl.control.session import REST_OVER, STOPPED_BY_USER
 from treadctl.control.session_states import SessionState
 from treadctl.observations import EventKind
 from treadctl.safety.errors import (

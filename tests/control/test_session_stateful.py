@@ -27,7 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.control.fakes import FINE, PAD, FakeClock, FakePort
 from tests.control.fakes import echo_of_own_command as _echo
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.session import ProfileRefusedError, SessionRunner
+from treadctl.control.profile_fit import ProfileRefusedError
+from treadctl.control.session import SessionRunner
 from treadctl.control.session_states import TERMINAL, SessionState
 from treadctl.observations import DeviceInfo, EventKind
 from treadctl.safety import limits as L

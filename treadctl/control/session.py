@@ -22,42 +22,30 @@ forwards them to the governed treadmill and collects the summary).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from treadctl.clock import Clock
 from treadctl.control.governed import GovernedTreadmill
+from treadctl.control.profile_fit import check_fits, segment_incline, segment_speed
+from treadctl.control.session_snapshot import build_snapshot, snapshot_stream
 from treadctl.control.session_states import (
     TERMINAL,
     SessionEvent,
     SessionSnapshot,
     SessionState,
-    differs,
     next_state,
 )
-from treadctl.errors import TreadctlError
 from treadctl.observations import Observation, Reading
 from treadctl.safety.errors import BeltStateError, InvariantError, SafetyRefusal
 from treadctl.safety.events import ABORT_ON, LatchReason
 from treadctl.safety.phases import Phase
-from treadctl.workout.check import Problem, check_profile, check_profile_for_device
 from treadctl.workout.engine import PlannedSegment, Position, Timeline
-from treadctl.workout.models import Profile, SegmentKind
+from treadctl.workout.models import Profile
 from treadctl.workout.summary import SessionSummary, SummaryBuilder
 
 REST_OVER = "rest_over"
 PAUSED_BY_USER = "paused_by_user"
 STOPPED_BY_USER = "stopped_by_user"
-
-
-class ProfileRefusedError(TreadctlError):
-    """``arm`` refused a profile for these limits or this device."""
-
-    def __init__(self, profile: str, problems: list[Problem]) -> None:
-        self.profile = profile
-        self.problems = problems
-        text = "; ".join(str(p) for p in problems)
-        super().__init__(f"profile {profile!r} cannot run here: {text}")
 
 
 class SessionRunner:
@@ -107,54 +95,21 @@ class SessionRunner:
     def snapshot(self) -> SessionSnapshot:
         gs = self._belt.state()
         pos = self._position()
-        planned = pos.planned if pos is not None else None
-        seg = planned.segment if planned is not None else None
-        rest_over = self._state == SessionState.PAUSED and self._reason == REST_OVER
-        cue = seg.cue if seg is not None else ""
-        if rest_over:
-            cue = "Rest over. Press resume when you are ready."
-        return SessionSnapshot(
+        return build_snapshot(
             at=self._clock.now(),
             state=self._state,
             reason=self._reason,
-            profile=self._profile.name if self._profile else None,
-            segment_index=planned.index if planned else None,
-            segment_count=len(self._timeline.segments) if self._timeline else 0,
-            segment_name=seg.label if seg else None,
-            segment_kind=seg.kind.value if seg else None,
-            facing=planned.facing.value if planned and planned.facing else None,
-            cue=cue,
-            target_speed=gs.target_speed,
-            reported_speed=gs.belt_speed,
-            target_incline=gs.target_incline,
-            reported_incline=gs.belt_incline,
-            elapsed_s=self._active,
-            segment_remaining_s=pos.segment_remaining_s if pos else None,
-            remaining_s=pos.remaining_s if pos else None,
-            speed_cap=gs.speed_cap,
-            incline_cap=gs.incline_cap,
-            latch=gs.latch.value if gs.latch else None,
-            belt_phase=gs.phase.value,
+            rest_over=self._state == SessionState.PAUSED and self._reason == REST_OVER,
+            profile=self._profile,
+            timeline=self._timeline,
+            pos=pos,
+            active_s=self._active,
+            gs=gs,
         )
 
-    async def snapshots(self) -> AsyncIterator[SessionSnapshot]:
+    def snapshots(self) -> AsyncIterator[SessionSnapshot]:
         """Snapshots as they change, ending after the finished/aborted one."""
-        event = asyncio.Event()
-        self._subscribers.append(event)
-        try:
-            last: SessionSnapshot | None = None
-            while True:
-                event.clear()
-                snap = self.snapshot()
-                if last is None or differs(snap, last):
-                    yield snap
-                    last = snap
-                if snap.state in TERMINAL:
-                    return
-                await event.wait()
-        finally:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(event)
+        return snapshot_stream(self.snapshot, self._subscribers)
 
     # ----------------------------------------------------------------- commands (people)
 
@@ -162,14 +117,7 @@ class SessionRunner:
         """Check ``profile`` for the limits in force and this device, and get ready."""
         if self._state not in (SessionState.IDLE, SessionState.ARMING, *TERMINAL):
             raise BeltStateError("select a profile", f"session {self._state.value}")
-        problems = check_profile(profile, self._belt.limits)
-        info = self._belt.info
-        if info.speed_range is None:
-            problems.append(Problem((), "the treadmill reported no speed range"))
-        else:
-            problems += check_profile_for_device(profile, info.speed_range, info.incline_range)
-        if problems:
-            raise ProfileRefusedError(profile.name, problems)
+        check_fits(profile, self._belt.limits, self._belt.info)
         self._reset()
         self._profile = profile
         self._timeline = Timeline(profile)
@@ -344,19 +292,10 @@ class SessionRunner:
         self._index = pos.planned.index
 
     def _segment_speed(self, planned: PlannedSegment) -> int:
-        if planned.speed is not None:
-            return planned.speed
-        rng = self._belt.info.speed_range
-        if rng is None:  # unreachable: arm() refused a device without one
-            raise InvariantError("SessionRunner._segment_speed", "no device speed range")
-        return rng.minimum  # a rest at the belt minimum
+        return segment_speed(planned, self._belt.info)
 
     def _segment_incline(self, planned: PlannedSegment) -> int | None:
-        if self._belt.info.incline_range is None:
-            return None  # arm() refused profiles that need incline on this device
-        if planned.kind == SegmentKind.REST:
-            return None
-        return planned.incline
+        return segment_incline(planned, self._belt.info)
 
     def _apply(self, *, force: bool) -> None:
         """Bring the governor's targets to the current segment (on a segment change)."""

@@ -35,7 +35,8 @@ from treadctl.commands import (
     needs_arming,
 )
 from treadctl.control.governed import GovernedTreadmill
-from treadctl.control.session import ProfileRefusedError, SessionRunner
+from treadctl.control.profile_fit import ProfileRefusedError
+from treadctl.control.session import SessionRunner
 from treadctl.control.session_states import TERMINAL, SessionState
 from treadctl.daemon.heart_rate import HeartRateFeed
 from treadctl.daemon.profiles import ProfileCatalog
