@@ -22,11 +22,11 @@ from harness.simulator import in_process_simulator
 from simulators.treadsim import HeartParams, Simulator, StrapOptions
 from tests.daemon.inprocess import DEADLINE_S, SPEEDUP, write_profiles
 from treadctl.ble.bumble_host import register_local_link
-from treadctl.cli.live import render_summary
 from treadctl.commands import StartProfile
 from treadctl.config.model import Config
 from treadctl.control.session_states import SessionState
 from treadctl.daemon.app import Daemon
+from treadctl.daemon.live_view import render_summary
 from treadctl.daemon.mqtt_sink import device_state
 
 HR_RAMP = """\

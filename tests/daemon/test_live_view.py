@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from treadctl.cli.live import (
+from treadctl.control.session_states import SessionSnapshot, SessionState
+from treadctl.daemon.live_view import (
     BAR_WIDTH,
     LiveView,
     progress_bar,
@@ -13,7 +14,6 @@ from treadctl.cli.live import (
     render_line,
     render_summary,
 )
-from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.workout.summary import SessionSummary
 
 RUNNING = SessionSnapshot(

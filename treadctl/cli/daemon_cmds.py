@@ -141,9 +141,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
     from treadctl.daemon.children import ChildError  # noqa: PLC0415
     from treadctl.daemon.demo import DemoOptions, run_demo  # noqa: PLC0415
+    from treadctl.daemon.live_view import LiveView, render_summary  # noqa: PLC0415
     from treadctl.daemon.session_view import SessionRefusedError  # noqa: PLC0415
     from treadctl.log import configure_logging  # noqa: PLC0415
 
@@ -277,9 +277,9 @@ def _session_start(args: argparse.Namespace) -> int:
 async def _session_main(
     config: Any, device_id: str, profile: str, *, following: bool = False, person: str | None = None
 ) -> int:
-    from treadctl.cli.live import LiveView, render_summary  # noqa: PLC0415
     from treadctl.commands import StartNext  # noqa: PLC0415
     from treadctl.daemon.app import Daemon  # noqa: PLC0415
+    from treadctl.daemon.live_view import LiveView, render_summary  # noqa: PLC0415
     from treadctl.daemon.session_view import SessionRefusedError, run_profile  # noqa: PLC0415
 
     view = LiveView()

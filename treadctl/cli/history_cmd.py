@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from treadctl.cli.config_cmd import add_config_argument
@@ -98,20 +96,3 @@ def read_store(args: argparse.Namespace, read: Callable[[HistoryStore], T]) -> T
         return EXIT_FAILED
     finally:
         store.close()
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temporary file next to it, then renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe version of an id (letters, digits, dot, dash, underscore)."""
-    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in text)
-    return cleaned.strip(".") or "session"

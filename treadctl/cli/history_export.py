@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from treadctl.cli.history_cmd import add_store_arguments, read_store, safe_name, write_output
+from treadctl.cli.history_cmd import add_store_arguments, read_store
 from treadctl.cli.main import EXIT_FAILED, EXIT_OK
 from treadctl.cli.refusals import fail
+from treadctl.history.output_files import safe_name, write_output
 
 FORMAT_NAMES = ("fit", "tcx", "csv")
 

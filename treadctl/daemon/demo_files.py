@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from treadctl.cli.history_cmd import safe_name, write_output
 from treadctl.history.charts import progress_chart, session_chart
 from treadctl.history.export import FORMATS, export_session
+from treadctl.history.output_files import safe_name, write_output
 from treadctl.history.store import HistoryError, HistoryStore, sqlite_url
 
 EXPORT_FORMATS = ("fit", "tcx", "csv")

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from treadctl.cli.live import render_heart_rate
 from treadctl.commands import CommandResult, Resume, StartProfile
 from treadctl.control.session_states import SessionSnapshot, SessionState
 from treadctl.daemon.app import Daemon
 from treadctl.daemon.device import REST_OVER_REASON, DeviceRuntime
+from treadctl.daemon.live_view import render_heart_rate
 from treadctl.workout.summary import SessionSummary
 
 
