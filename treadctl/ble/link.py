@@ -39,7 +39,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from treadctl.ble.belt_watch import BeltWatch
-from treadctl.ble.connect import connect
+from treadctl.ble.connect import connect, find_treadmill_device
 from treadctl.ble.control_access import ControlAccess
 from treadctl.ble.device_gatt import DeviceGatt, count_diagnostics
 from treadctl.ble.errors import (
@@ -255,7 +255,13 @@ class TreadmillLink:
 
     async def _open(self) -> None:
         opts = self.options
-        self._device, client = await connect(opts, self._device, self._on_disconnect)
+        self._device, client = await connect(
+            opts,
+            self._device,
+            self._on_disconnect,
+            find=find_treadmill_device,
+            bumble_mtu=opts.bumble_mtu,
+        )
         device = self._device
         self._client = client
         self._connected = True

@@ -11,7 +11,9 @@ optional), and yields :class:`HeartRateSample` / :class:`SensorStatus` items fro
 ``readings()`` until the strap goes away. Undecodable frames are counted in ``stats``
 (``decode_failed_2a37``), never raised.
 
-``StrapSupervisor`` keeps a strap connected forever with backoff. It has no reference to any
+``StrapLink`` connects with the treadmill's connect step (connect.py, with :func:`find_strap`);
+``StrapSupervisor`` keeps a strap connected forever with backoff, on the treadmill's reconnect
+loop (reconnect.py, which knows no treadmill either). It has no reference to any
 treadmill or governor: it cannot touch the belt. What a lost strap means for the session is the
 heart-rate guard's decision (docs/heart-rate.md).
 """
@@ -24,17 +26,16 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import Any, Self
 
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
-from bleak_retry_connector import establish_connection
 
 from treadctl.backoff import backoff_delay
-from treadctl.ble.backend import select
+from treadctl.ble.connect import connect
 from treadctl.ble.discovery import make_scanner
 from treadctl.ble.errors import (
     BleError,
@@ -43,6 +44,7 @@ from treadctl.ble.errors import (
     NotAHeartRateSensor,
 )
 from treadctl.ble.options import LinkOptions
+from treadctl.ble.reconnect import ReconnectLoop
 from treadctl.ble.stream import ObservationStream
 from treadctl.ftms import uuid128
 from treadctl.hrs import (
@@ -155,39 +157,12 @@ class StrapLink:
         await self._disconnect("closed by the daemon")
 
     async def _open(self) -> None:
-        opts = self.options
-        scanner_cls, client_cls = select(opts.backend, opts.transport)
-        if self._device is None:
-            self._device = await find_strap(
-                scanner_cls,
-                adapter=opts.adapter,
-                address=opts.address,
-                name=opts.name,
-                timeout_s=opts.scan_timeout_s,
-            )
+        # The strap keeps Bumble's default MTU: ``ble.bumble_mtu`` is the treadmill's setting.
+        self._device, client = await connect(
+            self.options, self._device, self._on_disconnect, find=find_strap, bumble_mtu=None
+        )
         device = self._device
         self.address = device.address
-        kwargs: dict[str, Any] = {}
-        if client_cls is not None:
-            kwargs["backend"] = client_cls
-        elif opts.adapter is not None:
-            kwargs["bluez"] = {"adapter": opts.adapter}
-        try:
-            async with asyncio.timeout(opts.connect_timeout_s):
-                client = await establish_connection(
-                    BleakClient,
-                    device,
-                    device.name or device.address,
-                    disconnected_callback=self._on_disconnect,
-                    max_attempts=opts.connect_attempts,
-                    **kwargs,
-                )
-        except TimeoutError as exc:
-            raise ConnectFailed(
-                device.address, f"no connection within {opts.connect_timeout_s:g} s"
-            ) from exc
-        except BleakError as exc:
-            raise ConnectFailed(device.address, str(exc)) from exc
         self._client = client
         self._connected = True
         try:
@@ -293,7 +268,7 @@ class StrapLink:
         self._mark_down(reason)
 
 
-class StrapSupervisor:
+class StrapSupervisor(ReconnectLoop[str]):
     """Keeps one strap connected: connect, stream, back off, connect again; until cancelled.
 
     ``readings()`` carries every connection's samples plus a ``SensorStatus(connected=False,
@@ -308,14 +283,10 @@ class StrapSupervisor:
         max_queued_readings: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(backoff=backoff, clock=clock)
         self._open_link = open_link
-        self._backoff = backoff
-        self._clock = clock
         self._stream: ObservationStream[HeartRateItem] = ObservationStream(max_queued_readings)
         self.link: StrapLink | None = None
-        self._wake = asyncio.Event()
-        self.attempt = 0
-        self.connections = 0
 
     @classmethod
     def from_options(cls, options: LinkOptions, **kwargs: Any) -> StrapSupervisor:
@@ -325,40 +296,27 @@ class StrapSupervisor:
         """Samples and status changes of every connection, in order (one consumer)."""
         return self._stream
 
-    def reconnect_now(self) -> None:
-        """Cut the current backoff wait short (e.g. the strap was just put on)."""
-        self._wake.set()
+    def _report_down(self, reason: str, retry_in_s: float) -> None:
+        self._stream.push(
+            SensorStatus(
+                self._clock(),
+                HeartRateSource.STRAP,
+                False,
+                reason=reason,
+                retry_in_s=retry_in_s,
+            )
+        )
 
-    async def run(self) -> NoReturn:
-        try:
-            while True:
-                reason = await self._one_connection()
-                self.attempt += 1
-                delay = self._backoff(self.attempt)
-                self._stream.push(
-                    SensorStatus(
-                        self._clock(),
-                        HeartRateSource.STRAP,
-                        False,
-                        reason=reason,
-                        retry_in_s=delay,
-                    )
-                )
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
-        finally:
-            self.link = None
-            self._stream.close()
+    def _stopped(self) -> None:
+        self.link = None
+        self._stream.close()
 
     async def _one_connection(self) -> str:
         link = self._open_link()
         try:
             async with link:
                 self.link = link
-                self.attempt = 0
-                self.connections += 1
+                self._connected()
                 async for item in link.readings():
                     if isinstance(item, SensorStatus) and not item.connected:
                         continue  # reported once, with retry_in_s, by run()

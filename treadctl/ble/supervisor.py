@@ -6,18 +6,17 @@ The daemon runs :meth:`ReconnectSupervisor.run` in its TaskGroup, iterates
 
 After a reconnect nothing is re-applied: no Request Control, no speed, no Start. The belt moves
 again only after a new explicit command through the governor (docs/references.md#ftms-devices:
-unexpected motion after a reconnect is the most feared failure). Waits between attempts follow a
-pure backoff function.
+unexpected motion after a reconnect is the most feared failure). The loop and its backoff
+waits are :class:`treadctl.ble.reconnect.ReconnectLoop`, shared with the heart-rate strap.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from bleak.exc import BleakError
 
@@ -26,6 +25,7 @@ from treadctl.ble.diagnosis import LinkProblem, explain
 from treadctl.ble.errors import BleError, NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
+from treadctl.ble.reconnect import ReconnectLoop
 from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import TreadmillPort
 from treadctl.observations import DeviceInfo, Observation
@@ -110,7 +110,7 @@ class SupervisedPort:
                 yield item
 
 
-class ReconnectSupervisor:
+class ReconnectSupervisor(ReconnectLoop[LinkProblem]):
     """Connects, waits for the link to drop, backs off, connects again. Forever, until cancelled."""
 
     def __init__(
@@ -121,14 +121,10 @@ class ReconnectSupervisor:
         max_queued_readings: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(backoff=backoff, clock=clock)
         self._open_link = open_link
-        self._backoff = backoff
-        self._clock = clock
         self._stream: ObservationStream[SupervisorItem] = ObservationStream(max_queued_readings)
         self._link: TreadmillLink | None = None
-        self._wake = asyncio.Event()
-        self.attempt = 0
-        self.connections = 0
         self.port = SupervisedPort(self)
 
     @classmethod
@@ -143,10 +139,6 @@ class ReconnectSupervisor:
         """Readings, device events and link state changes, in order (one consumer)."""
         return self._stream
 
-    def reconnect_now(self) -> None:
-        """Cut the current backoff wait short (e.g. the user pressed "connect")."""
-        self._wake.set()
-
     def _state(
         self,
         state: LinkState,
@@ -159,27 +151,14 @@ class ReconnectSupervisor:
             LinkStateEvent(self._clock(), state, self.attempt, retry_in_s, reason, problem)
         )
 
-    async def run(self) -> NoReturn:
-        try:
-            while True:
-                problem = await self._one_connection()
-                self.attempt += 1
-                delay = self._backoff(self.attempt)
-                self._state(
-                    LinkState.DISCONNECTED,
-                    retry_in_s=delay,
-                    reason=problem.message,
-                    problem=problem,
-                )
-                self._wake.clear()
-                try:
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
-        finally:
-            self._link = None
-            self._stream.close()
+    def _report_down(self, reason: LinkProblem, retry_in_s: float) -> None:
+        self._state(
+            LinkState.DISCONNECTED, retry_in_s=retry_in_s, reason=reason.message, problem=reason
+        )
+
+    def _stopped(self) -> None:
+        self._link = None
+        self._stream.close()
 
     async def _one_connection(self) -> LinkProblem:
         self._state(LinkState.CONNECTING)
@@ -187,8 +166,7 @@ class ReconnectSupervisor:
         try:
             async with link:
                 self._link = link
-                self.attempt = 0
-                self.connections += 1
+                self._connected()
                 self._state(LinkState.CONNECTED, reason=link.info.address)
                 async for item in link.observations():
                     self._stream.push(item)
