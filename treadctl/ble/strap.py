@@ -268,7 +268,7 @@ class StrapLink:
         self._mark_down(reason)
 
 
-class StrapSupervisor(ReconnectLoop[str]):
+class StrapSupervisor(ReconnectLoop[StrapLink, HeartRateItem, str]):
     """Keeps one strap connected: connect, stream, back off, connect again; until cancelled.
 
     ``readings()`` carries every connection's samples plus a ``SensorStatus(connected=False,
@@ -283,10 +283,9 @@ class StrapSupervisor(ReconnectLoop[str]):
         max_queued_readings: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(backoff=backoff, clock=clock)
-        self._open_link = open_link
-        self._stream: ObservationStream[HeartRateItem] = ObservationStream(max_queued_readings)
-        self.link: StrapLink | None = None
+        super().__init__(
+            open_link, backoff=backoff, max_queued_readings=max_queued_readings, clock=clock
+        )
 
     @classmethod
     def from_options(cls, options: LinkOptions, **kwargs: Any) -> StrapSupervisor:
@@ -307,16 +306,11 @@ class StrapSupervisor(ReconnectLoop[str]):
             )
         )
 
-    def _stopped(self) -> None:
-        self.link = None
-        self._stream.close()
-
     async def _one_connection(self) -> str:
         link = self._open_link()
         try:
             async with link:
-                self.link = link
-                self._connected()
+                self._connected(link)
                 async for item in link.readings():
                     if isinstance(item, SensorStatus) and not item.connected:
                         continue  # reported once, with retry_in_s, by run()
@@ -325,4 +319,4 @@ class StrapSupervisor(ReconnectLoop[str]):
         except (BleError, BleakError, TimeoutError, OSError) as exc:
             return f"{type(exc).__name__}: {exc}"
         finally:
-            self.link = None
+            self._link = None

@@ -26,7 +26,6 @@ from treadctl.ble.errors import BleError, NotConnected
 from treadctl.ble.link import TreadmillLink
 from treadctl.ble.options import LinkOptions
 from treadctl.ble.reconnect import ReconnectLoop
-from treadctl.ble.stream import ObservationStream
 from treadctl.control.port import TreadmillPort
 from treadctl.observations import DeviceInfo, Observation
 
@@ -110,7 +109,7 @@ class SupervisedPort:
                 yield item
 
 
-class ReconnectSupervisor(ReconnectLoop[LinkProblem]):
+class ReconnectSupervisor(ReconnectLoop[TreadmillLink, SupervisorItem, LinkProblem]):
     """Connects, waits for the link to drop, backs off, connects again. Forever, until cancelled."""
 
     def __init__(
@@ -121,19 +120,14 @@ class ReconnectSupervisor(ReconnectLoop[LinkProblem]):
         max_queued_readings: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(backoff=backoff, clock=clock)
-        self._open_link = open_link
-        self._stream: ObservationStream[SupervisorItem] = ObservationStream(max_queued_readings)
-        self._link: TreadmillLink | None = None
+        super().__init__(
+            open_link, backoff=backoff, max_queued_readings=max_queued_readings, clock=clock
+        )
         self.port = SupervisedPort(self)
 
     @classmethod
     def from_options(cls, options: LinkOptions, **kwargs: object) -> ReconnectSupervisor:
         return cls(lambda: TreadmillLink(options), **kwargs)  # type: ignore[arg-type]
-
-    @property
-    def link(self) -> TreadmillLink | None:
-        return self._link
 
     def observations(self) -> AsyncIterator[SupervisorItem]:
         """Readings, device events and link state changes, in order (one consumer)."""
@@ -156,17 +150,12 @@ class ReconnectSupervisor(ReconnectLoop[LinkProblem]):
             LinkState.DISCONNECTED, retry_in_s=retry_in_s, reason=reason.message, problem=reason
         )
 
-    def _stopped(self) -> None:
-        self._link = None
-        self._stream.close()
-
     async def _one_connection(self) -> LinkProblem:
         self._state(LinkState.CONNECTING)
         link = self._open_link()
         try:
             async with link:
-                self._link = link
-                self._connected()
+                self._connected(link)
                 self._state(LinkState.CONNECTED, reason=link.info.address)
                 async for item in link.observations():
                     self._stream.push(item)
