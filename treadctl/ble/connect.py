@@ -1,10 +1,11 @@
 """Finding (unless given) and connecting to a peripheral, the treadmill or a heart-rate strap:
 the bleak backend of ``options``, the caller's scan (``find``), bleak-retry-connector's attempts
-inside one outer deadline, failures as :class:`ConnectFailed`."""
+inside one outer deadline, failures as :class:`ConnectFailed`; and letting go of a client."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -94,3 +95,15 @@ async def connect(
     except BleakError as exc:
         raise ConnectFailed(device.address, str(exc)) from exc
     return device, client
+
+
+async def disconnect(client: BleakClient | None, timeout_s: float) -> None:
+    """Let go of ``client`` within ``timeout_s``; failures are ignored (the link is going down).
+
+    Also when the peer left first: the backend still needs its disconnect() to let go of its
+    resources (e.g. the Bumble host)."""
+    if client is None:
+        return
+    with contextlib.suppress(BleakError, TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            await client.disconnect()

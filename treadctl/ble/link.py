@@ -39,7 +39,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from treadctl.ble.belt_watch import BeltWatch
-from treadctl.ble.connect import connect, find_treadmill_device
+from treadctl.ble.connect import connect, disconnect, find_treadmill_device
 from treadctl.ble.control_access import ControlAccess
 from treadctl.ble.device_gatt import DeviceGatt, count_diagnostics
 from treadctl.ble.errors import (
@@ -385,17 +385,7 @@ class TreadmillLink:
 
     async def _disconnect(self, reason: str) -> None:
         self._closing = self._closing or reason
-        client = self._client
-        if client is not None and client.is_connected:
-            with contextlib.suppress(BleakError, TimeoutError):
-                async with asyncio.timeout(self.options.gatt_timeout_s):
-                    await client.disconnect()
-        elif client is not None:
-            # The peer left first: the backend still needs its disconnect() to let go of its
-            # resources (e.g. the Bumble host).
-            with contextlib.suppress(BleakError, TimeoutError):
-                async with asyncio.timeout(self.options.gatt_timeout_s):
-                    await client.disconnect()
+        await disconnect(self._client, self.options.gatt_timeout_s)
         self._mark_down(reason)
 
     # -- procedures ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 
 from treadctl.backoff import backoff_delay
-from treadctl.ble.connect import connect
+from treadctl.ble.connect import connect, disconnect
 from treadctl.ble.discovery import make_scanner
 from treadctl.ble.errors import (
     BleError,
@@ -259,12 +259,7 @@ class StrapLink:
 
     async def _disconnect(self, reason: str) -> None:
         self._closing = self._closing or reason
-        client = self._client
-        if client is not None:
-            # Also when the peer left first: the backend still needs disconnect() to let go.
-            with contextlib.suppress(BleakError, TimeoutError):
-                async with asyncio.timeout(self.options.gatt_timeout_s):
-                    await client.disconnect()
+        await disconnect(self._client, self.options.gatt_timeout_s)
         self._mark_down(reason)
 
 
