@@ -136,6 +136,12 @@ async def connected_ftms(adapter: str | None) -> list[Candidate]:
     ]
 
 
+def selection_text(address: str | None, name: str | None) -> str:
+    """The configured selection as the not-found errors name it: ``address=… name='…'``."""
+    parts = (f"address={address}" if address else "", f"name={name!r}" if name else "")
+    return " ".join(p for p in parts if p)
+
+
 async def find_treadmill(
     scanner_backend: type[BaseBleakScanner] | None,
     *,
@@ -149,14 +155,7 @@ async def find_treadmill(
     configured = address is not None or name is not None
     fallback: Candidate | None = None
     fallback_deadline = 0.0
-    criteria = " ".join(
-        part
-        for part in (
-            f"address={address}" if address else "",
-            f"name={name!r}" if name else "",
-        )
-        if part
-    )
+    criteria = selection_text(address, name)
     if scanner_backend is None:
         held = await connected_treadmill(adapter, address, name)
         if held is not None:

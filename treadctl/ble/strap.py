@@ -36,7 +36,7 @@ from bleak.exc import BleakError
 
 from treadctl.backoff import backoff_delay
 from treadctl.ble.connect import connect, disconnect
-from treadctl.ble.discovery import make_scanner
+from treadctl.ble.discovery import make_scanner, selection_text
 from treadctl.ble.errors import (
     BleError,
     ConnectFailed,
@@ -76,9 +76,7 @@ async def find_strap(
     """The first advertiser matching ``address`` / ``name``, or (neither given) advertising the
     Heart Rate Service; :class:`HeartRateSensorNotFound` at the deadline."""
     wanted = address.upper().removesuffix("/P") if address else None
-    criteria = " ".join(
-        p for p in (f"address={address}" if address else "", f"name={name!r}" if name else "") if p
-    )
+    criteria = selection_text(address, name)
     scanner = make_scanner(scanner_backend, adapter)
     try:
         async with scanner, asyncio.timeout(timeout_s):
