@@ -47,6 +47,8 @@ RAMP_STEP_S = 1.0
 """The governor ramps 0.1 km/h per second in 0.1 km/h steps (docs/safety.md): one Set Target
 Speed per second while the belt speeds up."""
 TARGETS = {"rss_mib": 45.0, "ready_s": 1.0, "estop_p99_ms": 50.0, "late_step_ms": 200.0}
+NO_HISTORY = "\n[history]\nenabled = false\n"
+"""Appended to the configuration for the footprint without the session history."""
 
 
 @contextlib.contextmanager
@@ -159,6 +161,15 @@ async def measure(workdir: Path, quick: bool) -> dict[str, Any]:
         ):
             await mqtt.wait_online(["tm"])
             out["footprint"] = await footprint(mqtt, d, window_s)
+        # The same without the session history (SQLAlchemy never imported): what it costs.
+        async with (
+            twin_rig(workdir / "fp-nohist") as (_sim, env),
+            rig.mqtt_client(broker.port) as mqtt,
+            rig.daemon(workdir, "fpnh", device, broker.port, env=env, extra_toml=NO_HISTORY) as d,
+        ):
+            await mqtt.wait_online(["tm"])
+            out["footprint_history_off"] = await footprint(mqtt, d, window_s)
+            out["footprint_history_off"]["spawn_to_ready_s"] = d.ready_s
         with cpu_cgroup(f"treadctl-bench-{os.getpid()}") as (procs, kind):
             async with (
                 twin_rig(workdir / "pi") as (sim, env),

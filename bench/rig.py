@@ -242,16 +242,19 @@ async def daemon(
     importtime: bool = False,
     env: dict[str, str] | None = None,
     wrapper: Sequence[str] = (),
+    extra_toml: str = "",
 ) -> AsyncIterator[Daemon]:
     """Start ``treadctl run`` and wait for its ``READY=1`` (raises if it never comes).
 
     ``env``: added to the environment; ``wrapper``: a command the daemon's command line is
-    appended to (e.g. a shell that enters a cgroup and execs it)."""
+    appended to (e.g. a shell that enters a cgroup and execs it); ``extra_toml``: sections
+    appended to the configuration (e.g. ``[history]`` settings)."""
     ensure_dir(workdir)
     config = workdir / f"{name}.toml"
     state = workdir / f"{name}-state"
     state.mkdir(exist_ok=True)
-    config.write_text(config_toml(devices, broker_port, f"bench-{name}", state), encoding="utf-8")
+    text = config_toml(devices, broker_port, f"bench-{name}", state) + extra_toml
+    config.write_text(text, encoding="utf-8")
     notify_path = workdir / f"{name}.notify"
     with contextlib.suppress(FileNotFoundError):
         notify_path.unlink()

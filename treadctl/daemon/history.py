@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from treadctl.commands import (
     CommandResult,
@@ -37,14 +37,16 @@ from treadctl.history.program import program_dirs as all_program_dirs
 from treadctl.history.progression import Decision
 from treadctl.history.recorder import DEFAULT_PERSON
 from treadctl.history.records import Difficulty, Rating, SessionRecord
-from treadctl.history.store import (
+from treadctl.history.store_api import (
     HistoryCorruptError,
     HistoryError,
-    HistoryStore,
     HistoryUnavailableError,
     display_url,
 )
 from treadctl.history.writer import HistoryWriter
+
+if TYPE_CHECKING:
+    from treadctl.history.store import HistoryStore
 
 ANSWER_TIMEOUT_S = 5.0
 """Longest a ``start_next`` or a rating waits for the database before it is refused with
@@ -82,7 +84,7 @@ class DaemonHistory:
         self.wall = wall
         self.local: tzinfo = local or datetime.now().astimezone().tzinfo or UTC
         self.writer = HistoryWriter(
-            opener or functools.partial(HistoryStore.open, self.url),
+            opener or functools.partial(open_store, self.url),
             where=self.where,
             queue_size=config.history.queue_size,
         )
@@ -364,3 +366,11 @@ def decision_json(decision: Decision) -> dict[str, JsonValue]:
         "reason": decision.reason,
         "decided_by": decision.session_id,
     }
+
+
+def open_store(url: str) -> HistoryStore:
+    """Open the store; called by the writer thread, which is where SQLAlchemy is first imported
+    (never at start-up nor on the event loop: docs/benchmarks.md, footprint)."""
+    from treadctl.history.store import HistoryStore  # noqa: PLC0415
+
+    return HistoryStore.open(url)

@@ -20,7 +20,7 @@ from treadctl.history.recorder import (
     SessionStart,
 )
 from treadctl.history.records import SessionRecord
-from treadctl.history.store import HistoryUnavailableError
+from treadctl.history.store_api import HistoryUnavailableError
 from treadctl.history.writer import HistoryWriter
 
 

@@ -21,15 +21,16 @@ import contextlib
 import time
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from treadctl.config.speech import SpeechConfig
 from treadctl.control.session_states import TERMINAL
 from treadctl.daemon.device import DeviceRuntime, DeviceSink
 from treadctl.speech import phrases
-from treadctl.speech.engine import PLAYERS, Player, Renderer, Voice, sound_device
 from treadctl.speech.schedule import CueScheduler, Utterance
-from treadctl.speech.speaker import Speaker
+
+if TYPE_CHECKING:
+    from treadctl.speech.speaker import Speaker
 
 OUTBOX_SIZE = 64
 """Cue events waiting for the MQTT publisher at most (the oldest is dropped beyond it)."""
@@ -39,7 +40,13 @@ DIAGNOSTIC_EVENT = "speech_unavailable"
 
 
 def build_speaker(config: SpeechConfig, state_dir: Path) -> Speaker:
-    """The speech task's parts from ``[speech]``: engine, player (or none) and warm phrases."""
+    """The speech task's parts from ``[speech]``: engine, player (or none) and warm phrases.
+
+    The engine and the speech task are imported here, only when ``[speech] enabled`` (the
+    daemon's footprint: docs/benchmarks.md)."""
+    from treadctl.speech.engine import PLAYERS, Player, Renderer, Voice, sound_device  # noqa: PLC0415
+    from treadctl.speech.speaker import Speaker  # noqa: PLC0415
+
     audio_dir = config.audio_dir or state_dir / "speech"
     renderer = Renderer(
         audio_dir,

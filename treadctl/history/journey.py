@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from treadctl.history.program import Program
 from treadctl.history.progression import Decision, decide, frequency_warnings, next_due
 from treadctl.history.recorder import PlannedStart, SessionOwner
 from treadctl.history.records import Rating, SessionRecord
-from treadctl.history.store import HistoryStore, RatingRefusedError, StageChange
+from treadctl.history.store_api import RatingRefusedError, StageChange
+
+if TYPE_CHECKING:
+    from treadctl.history.store import HistoryStore
 
 
 @dataclass(frozen=True, slots=True)

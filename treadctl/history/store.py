@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,68 +28,36 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from treadctl.errors import TreadctlError
 from treadctl.history import schema as S
 from treadctl.history.progression import Action, Decision
 from treadctl.history.records import Rating, Sample, SessionRecord
 from treadctl.history.rows import record_of, sample_of, sample_row, session_row
+from treadctl.history.store_api import (
+    HistoryCorruptError,
+    HistoryError,
+    HistoryUnavailableError,
+    RatingRefusedError,
+    SessionNotFoundError,
+    StageChange,
+    display_url,
+    sqlite_url,
+)
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_S",
+    "HistoryCorruptError",
+    "HistoryError",
+    "HistoryStore",
+    "HistoryUnavailableError",
+    "RatingRefusedError",
+    "SessionNotFoundError",
+    "StageChange",
+    "display_url",
+    "sqlite_url",
+]
 
 SQLITE_BUSY_TIMEOUT_S = 5.0
 """How long SQLite waits for another process's lock (the CLI and the daemon share the file)."""
-
-
-class HistoryError(TreadctlError):
-    """The history could not do what was asked; ``where`` names the database (no password)."""
-
-    def __init__(self, message: str, *, where: str) -> None:
-        self.where = where
-        super().__init__(f"{where}: {message}")
-
-
-class HistoryUnavailableError(HistoryError):
-    """The database cannot be reached or written (stalled, full, read-only, refused)."""
-
-
-class HistoryCorruptError(HistoryError):
-    """The database file is damaged or not a database; it is left untouched."""
-
-    advice = "the file was left as it is: move it aside to start a new history, keep it to recover"
-
-
-class SessionNotFoundError(HistoryError):
-    def __init__(self, session_id: str, *, where: str) -> None:
-        self.session_id = session_id
-        super().__init__(f"no session {session_id!r}", where=where)
-
-
-class RatingRefusedError(HistoryError):
-    """A rating that cannot be stored: another person's session, a running one, a second one."""
-
-
-@dataclass(frozen=True, slots=True)
-class StageChange:
-    """One stored change of a person's stage (or the first stage they were given)."""
-
-    person_id: str
-    program: str
-    from_stage: int | None
-    to_stage: int
-    action: str
-    reason: str
-    session_id: str | None
-    at: datetime
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-def display_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        return "<invalid database URL>"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -27,14 +27,16 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from treadctl.history.store import (
+from treadctl.history.store_api import (
     HistoryCorruptError,
     HistoryError,
-    HistoryStore,
     HistoryUnavailableError,
 )
+
+if TYPE_CHECKING:
+    from treadctl.history.store import HistoryStore
 
 T = TypeVar("T")
 
