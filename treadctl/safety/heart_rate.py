@@ -54,10 +54,12 @@ HR_MAX_RANGE = (60, 240)
 """Accepted hr_max (bpm): the configuration's bounds."""
 
 PLAUSIBLE_MAX_BPM = 230
-"""Above 230 bpm a value is implausible for a walker (issue 15; the 255 of a faulty strap)."""
+"""Above 230 bpm a value is implausible for a walker (the 255 of a faulty strap): the filter in
+docs/heart-rate.md#the-heart-rate-guard, a project choice."""
 
 MAX_JUMP_BPM_PER_S = 30.0
-"""A change faster than 30 bpm per second is a sensor artefact (issue 15), not a heart."""
+"""A change faster than 30 bpm per second is a sensor artefact, not a heart: the filter in
+docs/heart-rate.md#the-heart-rate-guard, a project choice."""
 
 REANCHOR_SAMPLES = 3
 """Consistent samples in a row that replace the jump filter's reference."""
@@ -69,8 +71,9 @@ gap that passes the rate check) never releases increases. Project choice, the co
 direction: tightening acts on one value, relaxing needs two (docs/heart-rate.md)."""
 
 HARD_WINDOW_S = 5.0
-"""Above the hard limit for longer than this: stop ("more than a few seconds", issue 15;
-straps notify about once a second, docs/references.md#journey-heart-rate)."""
+"""Above the hard limit for longer than this: stop ("more than a few seconds",
+docs/heart-rate.md#the-heart-rate-guard; straps notify about once a second,
+docs/references.md#journey-heart-rate)."""
 
 SIGNAL_TIMEOUT_S = 5.0
 """No plausible sample for this long: signal lost (five missed one-per-second measurements)."""
