@@ -150,8 +150,13 @@ async def test_connect_then_services_resolved_and_link_loss_in_order(tmp_path: P
         down_resolved = [i for i, v in client.device_changes("ServicesResolved") if i >= mark]
         down_connected = [i for i, v in client.device_changes("Connected") if i >= mark]
         assert down_resolved[0] < down_connected[0]
-        removed = [s[2][0] for s in client.signals[mark:] if s[1] == "InterfacesRemoved"]
-        assert set(chars) <= set(removed)
+
+        def removed() -> set[str]:
+            return {s[2][0] for s in client.signals[mark:] if s[1] == "InterfacesRemoved"}
+
+        # The GATT objects go after the link (bluetoothd removes them on disconnect); their
+        # signals may reach this client after the Connected change.
+        await client.until(lambda: set(chars) <= removed())
         stray = await client.call(DEVICE, "org.bluez.Device1", "Disconnect")
         assert stray.error_name == "org.bluez.Error.NotConnected"
 
